@@ -1,0 +1,144 @@
+//! Purpose: the bot's configuration, read from the environment in one place.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The bot token; its `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// The secret itself, for building the bot.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<hidden>)")
+    }
+}
+
+/// Everything the bot needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub token: Token,
+    /// A local or self-hosted Bot API server instead of api.telegram.org.
+    pub api_url: Option<url::Url>,
+    pub faq_path: PathBuf,
+}
+
+/// A configuration problem, naming the variable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The default path of the FAQ file.
+pub const DEFAULT_FAQ_PATH: &str = "faq.json";
+
+/// The FAQ path from `FAQ_PATH`, else the default.
+#[must_use]
+pub fn faq_path(var: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    var("FAQ_PATH")
+        .filter(|p| !p.trim().is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_FAQ_PATH), PathBuf::from)
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_vars(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `var` (the environment, or a map in tests).
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let token = var("TELOXIDE_TOKEN").map(|t| t.trim().to_string()).unwrap_or_default();
+        if token.is_empty() {
+            return Err(ConfigError(
+                "TELOXIDE_TOKEN is not set: put the token that @BotFather gave you in the environment or in .env \
+                 (see .env.example)"
+                    .into(),
+            ));
+        }
+        let well_formed = token.split_once(':').is_some_and(|(id, secret)| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !secret.is_empty()
+        });
+        if !well_formed {
+            return Err(ConfigError(
+                "TELOXIDE_TOKEN does not look like a bot token (expected digits, a colon, then the secret, as \
+                 @BotFather gives it)"
+                    .into(),
+            ));
+        }
+        let api_url = match var("TELOXIDE_API_URL").filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(url::Url::parse(raw.trim()).map_err(|e| {
+                ConfigError(format!("TELOXIDE_API_URL is not a valid URL ({e}): {raw}"))
+            })?),
+        };
+        Ok(Config { token: Token(token), api_url, faq_path: faq_path(var) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn missing_token_names_the_variable() {
+        let err = Config::from_vars(&vars(&[])).unwrap_err();
+        assert!(err.0.contains("TELOXIDE_TOKEN is not set"), "{err}");
+    }
+
+    #[test]
+    fn malformed_token_is_rejected_without_echoing_it() {
+        let err = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "secret-value")])).unwrap_err();
+        assert!(err.0.contains("TELOXIDE_TOKEN") && !err.0.contains("secret-value"), "{err}");
+    }
+
+    #[test]
+    fn reads_all_variables_and_hides_the_token() {
+        let c = Config::from_vars(&vars(&[
+            ("TELOXIDE_TOKEN", "123:abc"),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:8081/"),
+            ("FAQ_PATH", "/etc/faq.json"),
+        ]))
+        .unwrap();
+        assert_eq!(c.token.expose(), "123:abc");
+        assert_eq!(c.api_url.unwrap().as_str(), "http://127.0.0.1:8081/");
+        assert_eq!(c.faq_path, PathBuf::from("/etc/faq.json"));
+        assert!(!format!("{:?}", c.token).contains("abc"));
+    }
+
+    #[test]
+    fn bad_api_url_is_reported() {
+        let err = Config::from_vars(&vars(&[
+            ("TELOXIDE_TOKEN", "1:a"),
+            ("TELOXIDE_API_URL", "not a url"),
+        ]))
+        .unwrap_err();
+        assert!(err.0.starts_with("TELOXIDE_API_URL"), "{err}");
+    }
+
+    #[test]
+    fn faq_path_defaults() {
+        let c = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a")])).unwrap();
+        assert_eq!(c.faq_path, PathBuf::from("faq.json"));
+    }
+}

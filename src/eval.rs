@@ -1,0 +1,417 @@
+//! Purpose: measure how well matching answers labelled questions (`faqbot eval`).
+//!
+//! Input: TSV files with the header `lang, expected, kind, question` (tab-separated), where `expected` is a topic
+//! id or `none` (out of scope, small talk). Output: per language and overall, the metrics the
+//! targets are stated in; with floors given, a non-zero exit when one is missed, so CI catches
+//! a regression.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::faq::Faq;
+use crate::matcher::{Outcome, Params};
+use crate::reply::Engine;
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled question files (TSV).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The FAQ file [default: $FAQ_PATH, else faq.json].
+    #[arg(long)]
+    pub faq: Option<PathBuf>,
+    /// Evaluate a plain whole-string strsim baseline instead of the matcher.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Print every question that was not answered right.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Fail when overall top-1 accuracy is below this.
+    #[arg(long)]
+    pub min_top1: Option<f64>,
+    /// Fail when any language's top-1 accuracy is below this.
+    #[arg(long)]
+    pub min_lang_top1: Option<f64>,
+    /// Fail when confident-but-wrong answers exceed this share of in-scope questions.
+    #[arg(long)]
+    pub max_wrong: Option<f64>,
+    /// Fail when out-of-scope messages answered confidently exceed this share.
+    #[arg(long)]
+    pub max_oos_answered: Option<f64>,
+    /// Fail when the right topic is answered or offered less often than this.
+    #[arg(long)]
+    pub min_offered: Option<f64>,
+    /// Search scoring parameters and thresholds on these files and print the best (tuning aid:
+    /// use only the development part).
+    #[arg(long)]
+    pub tune: bool,
+}
+
+/// One labelled question.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub lang: String,
+    /// Topic id, or `None` for out of scope.
+    pub expected: Option<String>,
+    pub kind: String,
+    pub question: String,
+}
+
+/// Reads a labelled TSV file.
+pub fn read_cases(path: &Path) -> Result<Vec<Case>, String> {
+    let src = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut cases = Vec::new();
+    for (i, line) in src.lines().enumerate() {
+        if i == 0 || line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.splitn(4, '\t').collect();
+        let [lang, expected, kind, question] = cols[..] else {
+            return Err(format!(
+                "{}:{}:1: expected 4 tab-separated columns",
+                path.display(),
+                i + 1
+            ));
+        };
+        cases.push(Case {
+            lang: lang.to_string(),
+            expected: (expected != "none").then(|| expected.to_string()),
+            kind: kind.to_string(),
+            question: question.to_string(),
+        });
+    }
+    Ok(cases)
+}
+
+/// What the bot did with one question.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub best: Option<String>,
+    pub answered: Option<String>,
+    pub offered: Vec<String>,
+}
+
+/// Counts for one group of questions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub in_scope: usize,
+    pub top1: usize,
+    pub answered_right: usize,
+    pub answered_wrong: usize,
+    pub offered: usize,
+    pub oos: usize,
+    pub oos_answered: usize,
+}
+
+impl Tally {
+    fn add(&mut self, case: &Case, v: &Verdict) {
+        match &case.expected {
+            Some(want) => {
+                self.in_scope += 1;
+                self.top1 += usize::from(v.best.as_ref() == Some(want));
+                match &v.answered {
+                    Some(t) if t == want => self.answered_right += 1,
+                    Some(_) => self.answered_wrong += 1,
+                    None => {}
+                }
+                self.offered += usize::from(
+                    v.answered.as_ref() == Some(want) || v.offered.iter().any(|t| t == want),
+                );
+            }
+            None => {
+                self.oos += 1;
+                self.oos_answered += usize::from(v.answered.is_some());
+            }
+        }
+    }
+
+    fn ratio(n: usize, d: usize) -> f64 {
+        if d == 0 {
+            0.0
+        } else {
+            n as f64 / d as f64
+        }
+    }
+    pub fn top1_rate(&self) -> f64 {
+        Self::ratio(self.top1, self.in_scope)
+    }
+    pub fn answered_rate(&self) -> f64 {
+        Self::ratio(self.answered_right, self.in_scope)
+    }
+    pub fn wrong_rate(&self) -> f64 {
+        Self::ratio(self.answered_wrong, self.in_scope)
+    }
+    pub fn offered_rate(&self) -> f64 {
+        Self::ratio(self.offered, self.in_scope)
+    }
+    pub fn oos_rate(&self) -> f64 {
+        Self::ratio(self.oos_answered, self.oos)
+    }
+}
+
+/// The matcher's verdict.
+#[must_use]
+pub fn judge(engine: &Engine, question: &str) -> Verdict {
+    let m = engine.index.classify(question);
+    let id = |i: usize| engine.faq.topics[i].id.clone();
+    Verdict {
+        best: m.ranked.first().map(|r| id(r.0)),
+        answered: match m.outcome {
+            Outcome::Answer(i) => Some(id(i)),
+            _ => None,
+        },
+        offered: match &m.outcome {
+            Outcome::Suggest(list) => list.iter().map(|&i| id(i)).collect(),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// The baseline: the topic of the phrasing most similar to the whole message (strsim's
+/// normalised Levenshtein on normalised text), answered when similar enough.
+pub struct Baseline {
+    phrasings: Vec<(String, usize)>,
+    topics: Vec<String>,
+}
+
+impl Baseline {
+    #[must_use]
+    pub fn new(faq: &Faq) -> Baseline {
+        let mut phrasings = Vec::new();
+        for (i, t) in faq.topics.iter().enumerate() {
+            for qs in t.questions.values() {
+                for q in qs {
+                    phrasings.push((crate::text::normalize(q), i));
+                }
+            }
+        }
+        Baseline { phrasings, topics: faq.topics.iter().map(|t| t.id.clone()).collect() }
+    }
+
+    #[must_use]
+    pub fn judge(&self, question: &str) -> Verdict {
+        let q = crate::text::normalize(question);
+        let mut best: Vec<(usize, f64)> = Vec::new();
+        for (p, topic) in &self.phrasings {
+            let s = strsim::normalized_levenshtein(&q, p);
+            match best.iter_mut().find(|b| b.0 == *topic) {
+                Some(b) => b.1 = b.1.max(s),
+                None => best.push((*topic, s)),
+            }
+        }
+        best.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top = best.first().copied();
+        Verdict {
+            best: top.map(|t| self.topics[t.0].clone()),
+            answered: top.filter(|t| t.1 >= 0.6).map(|t| self.topics[t.0].clone()),
+            offered: best
+                .iter()
+                .take(3)
+                .filter(|t| t.1 >= 0.4)
+                .map(|t| self.topics[t.0].clone())
+                .collect(),
+        }
+    }
+}
+
+/// Tallies per language and overall.
+#[must_use]
+pub fn tally(cases: &[Case], judge: &dyn Fn(&str) -> Verdict) -> (BTreeMap<String, Tally>, Tally) {
+    let mut per_lang: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut all = Tally::default();
+    for c in cases {
+        let v = judge(&c.question);
+        per_lang.entry(c.lang.clone()).or_default().add(c, &v);
+        all.add(c, &v);
+    }
+    (per_lang, all)
+}
+
+fn print_table(
+    out: &mut dyn Write,
+    per_lang: &BTreeMap<String, Tally>,
+    all: &Tally,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<8} {:>6} {:>7} {:>9} {:>9} {:>8} {:>5} {:>9}",
+        "lang", "n", "top1", "answered", "wrong", "offered", "oos", "oos-ans"
+    )?;
+    let row = |out: &mut dyn Write, name: &str, t: &Tally| {
+        writeln!(
+            out,
+            "{:<8} {:>6} {:>7.3} {:>9.3} {:>9.3} {:>8.3} {:>5} {:>9.3}",
+            name,
+            t.in_scope,
+            t.top1_rate(),
+            t.answered_rate(),
+            t.wrong_rate(),
+            t.offered_rate(),
+            t.oos,
+            t.oos_rate()
+        )
+    };
+    for (lang, t) in per_lang {
+        row(out, lang, t)?;
+    }
+    row(out, "overall", all)
+}
+
+/// `faqbot eval`: returns the exit code.
+pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let path = crate::cli::faq_path_or_default(args.faq.clone());
+    let faq = match crate::faq::load(&path) {
+        Ok(l) => l.faq,
+        Err(e) => {
+            let _ = writeln!(err, "{e}");
+            return 1;
+        }
+    };
+    let mut cases = Vec::new();
+    for f in &args.files {
+        match read_cases(f) {
+            Ok(mut c) => cases.append(&mut c),
+            Err(e) => {
+                let _ = writeln!(err, "{e}");
+                return 1;
+            }
+        }
+    }
+    if args.tune {
+        tune(&faq, &cases, out);
+        return 0;
+    }
+    let engine = Engine::new(faq.clone());
+    let baseline = Baseline::new(&faq);
+    let judge_fn: Box<dyn Fn(&str) -> Verdict> = if args.baseline {
+        Box::new(|q: &str| baseline.judge(q))
+    } else {
+        Box::new(|q: &str| judge(&engine, q))
+    };
+    let (per_lang, all) = tally(&cases, &*judge_fn);
+    let name =
+        if args.baseline { "baseline (whole-string normalised Levenshtein)" } else { "matcher" };
+    let _ = writeln!(
+        out,
+        "{name} on {} questions ({} in scope, {} out of scope)",
+        cases.len(),
+        all.in_scope,
+        all.oos
+    );
+    let _ = print_table(out, &per_lang, &all);
+    if args.verbose {
+        for c in &cases {
+            let v = judge_fn(&c.question);
+            let ok = match &c.expected {
+                Some(want) => v.answered.as_ref() == Some(want),
+                None => v.answered.is_none(),
+            };
+            if !ok {
+                let _ = writeln!(
+                    out,
+                    "MISS {} {} [{}] want {} got {} best {} offered {:?}: {}",
+                    c.lang,
+                    c.kind,
+                    if v.answered.is_some() { "ANSWERED" } else { "-" },
+                    c.expected.as_deref().unwrap_or("none"),
+                    v.answered.as_deref().unwrap_or("-"),
+                    v.best.as_deref().unwrap_or("-"),
+                    v.offered,
+                    c.question
+                );
+            }
+        }
+    }
+    let mut failed = Vec::new();
+    let mut floor = |ok: bool, what: String| {
+        if !ok {
+            failed.push(what);
+        }
+    };
+    if let Some(x) = args.min_top1 {
+        floor(all.top1_rate() >= x, format!("top-1 {:.3} < {x}", all.top1_rate()));
+    }
+    if let Some(x) = args.min_lang_top1 {
+        for (lang, t) in &per_lang {
+            floor(t.top1_rate() >= x, format!("top-1 ({lang}) {:.3} < {x}", t.top1_rate()));
+        }
+    }
+    if let Some(x) = args.max_wrong {
+        floor(all.wrong_rate() <= x, format!("confident-but-wrong {:.3} > {x}", all.wrong_rate()));
+    }
+    if let Some(x) = args.max_oos_answered {
+        floor(all.oos_rate() <= x, format!("out-of-scope answered {:.3} > {x}", all.oos_rate()));
+    }
+    if let Some(x) = args.min_offered {
+        floor(
+            all.offered_rate() >= x,
+            format!("answered-or-offered {:.3} < {x}", all.offered_rate()),
+        );
+    }
+    if failed.is_empty() {
+        0
+    } else {
+        for f in failed {
+            let _ = writeln!(err, "floor missed: {f}");
+        }
+        1
+    }
+}
+
+/// A coarse grid search over scoring parameters and thresholds; prints each new best by a
+/// loss that weighs a confident wrong answer far above a mere suggestion.
+fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
+    let mut best = f64::MAX;
+    let id = |i: usize| faq.topics[i].id.clone();
+    for beta in [1.0f32, 1.5, 2.0, 3.0] {
+        for unknown_weight in [0.2f32, 0.5, 1.0] {
+            for topic_weight in [0.6f32, 0.85, 1.0] {
+                for keyword_bonus in [0.0f32, 0.05, 0.1] {
+                    let params = Params { beta, unknown_weight, topic_weight, keyword_bonus };
+                    let index = crate::matcher::Index::build_with(faq, params);
+                    let scored: Vec<_> = cases.iter().map(|c| index.scored(&c.question)).collect();
+                    for answer in [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] {
+                        for margin in [0.0, 0.04, 0.08, 0.12] {
+                            for suggest in [0.15, 0.2, 0.25, 0.3] {
+                                let t = crate::faq::Thresholds { answer, suggest, margin };
+                                let mut all = Tally::default();
+                                for (c, s) in cases.iter().zip(&scored) {
+                                    let outcome = s.decide(&t);
+                                    let v = Verdict {
+                                        best: s.ranked.first().map(|r| id(r.0)),
+                                        answered: match outcome {
+                                            Outcome::Answer(i) => Some(id(i)),
+                                            _ => None,
+                                        },
+                                        offered: match &outcome {
+                                            Outcome::Suggest(l) => {
+                                                l.iter().map(|&i| id(i)).collect()
+                                            }
+                                            _ => Vec::new(),
+                                        },
+                                    };
+                                    all.add(c, &v);
+                                }
+                                let loss = 5.0 * all.wrong_rate()
+                                    + 4.0 * all.oos_rate()
+                                    + (1.0 - all.answered_rate())
+                                    + 2.0 * (1.0 - all.offered_rate());
+                                if loss < best {
+                                    best = loss;
+                                    let _ = writeln!(
+                                        out,
+                                        "loss {loss:.4}: {params:?} answer {answer} suggest {suggest} margin {margin}: top1 {:.3} answered {:.3} wrong {:.3} offered {:.3} oos {:.3}",
+                                        all.top1_rate(), all.answered_rate(), all.wrong_rate(), all.offered_rate(), all.oos_rate()
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

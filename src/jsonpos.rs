@@ -1,0 +1,187 @@
+//! Purpose: find the line and column of each value in a JSON text, by JSON pointer.
+//!
+//! serde_json gives positions only for syntax errors; validation findings (a duplicate id, an
+//! unknown contact) need the place of a value in a file that already parsed. This scanner walks
+//! the text once and records where every value starts.
+
+use std::collections::HashMap;
+
+/// Start positions (1-based line and column, in characters) of the values in a JSON text.
+#[derive(Debug, Default)]
+pub struct Positions {
+    map: HashMap<String, (usize, usize)>,
+}
+
+impl Positions {
+    /// Position of the value at `pointer` (`/topics/3/id`), or of its nearest enclosing value.
+    #[must_use]
+    pub fn find(&self, pointer: &str) -> (usize, usize) {
+        let mut p = pointer;
+        loop {
+            if let Some(&pos) = self.map.get(p) {
+                return pos;
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return (1, 1),
+            }
+        }
+    }
+}
+
+/// Scans `src` (valid JSON) and returns the positions of all values.
+#[must_use]
+pub fn positions(src: &str) -> Positions {
+    let mut s =
+        Scanner { chars: src.chars().collect(), i: 0, line: 1, col: 1, out: HashMap::new() };
+    s.skip_ws();
+    s.value(String::new());
+    Positions { map: s.out }
+}
+
+struct Scanner {
+    chars: Vec<char>,
+    i: usize,
+    line: usize,
+    col: usize,
+    out: HashMap<String, (usize, usize)>,
+}
+
+impl Scanner {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.i).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.i += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(c) if c.is_whitespace()) {
+            self.bump();
+        }
+    }
+
+    fn value(&mut self, pointer: String) {
+        self.out.insert(pointer.clone(), (self.line, self.col));
+        match self.peek() {
+            Some('{') => {
+                self.bump();
+                loop {
+                    self.skip_ws();
+                    match self.peek() {
+                        Some('"') => {
+                            let key = self.string();
+                            self.skip_ws();
+                            if self.peek() == Some(':') {
+                                self.bump();
+                            }
+                            self.skip_ws();
+                            let key = key.replace('~', "~0").replace('/', "~1");
+                            self.value(format!("{pointer}/{key}"));
+                            self.skip_ws();
+                            if self.peek() == Some(',') {
+                                self.bump();
+                            }
+                        }
+                        Some('}') => {
+                            self.bump();
+                            return;
+                        }
+                        None => return,
+                        Some(_) => {
+                            self.bump();
+                        }
+                    }
+                }
+            }
+            Some('[') => {
+                self.bump();
+                let mut index = 0;
+                loop {
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(']') => {
+                            self.bump();
+                            return;
+                        }
+                        None => return,
+                        Some(',') => {
+                            self.bump();
+                        }
+                        Some(_) => {
+                            self.value(format!("{pointer}/{index}"));
+                            index += 1;
+                        }
+                    }
+                }
+            }
+            Some('"') => {
+                self.string();
+            }
+            Some(_) => {
+                while matches!(self.peek(), Some(c) if !c.is_whitespace() && !matches!(c, ',' | '}' | ']'))
+                {
+                    self.bump();
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Reads a string literal (at its opening quote) and returns its raw content.
+    fn string(&mut self) -> String {
+        let mut out = String::new();
+        self.bump();
+        while let Some(c) = self.bump() {
+            match c {
+                '"' => break,
+                '\\' => {
+                    if let Some(e) = self.bump() {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_values_by_pointer() {
+        let src = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"c\": {\"d/e\": true}\n}";
+        let p = positions(src);
+        assert_eq!(p.find(""), (1, 1));
+        assert_eq!(p.find("/a"), (2, 8));
+        assert_eq!(p.find("/a/0"), (2, 9));
+        assert_eq!(p.find("/a/1/b"), (2, 18));
+        assert_eq!(p.find("/c/d~1e"), (3, 16));
+    }
+
+    #[test]
+    fn unknown_pointer_falls_back_to_enclosing_value() {
+        let p = positions("{\"a\": {\"b\": 1}}");
+        assert_eq!(p.find("/a/missing"), (1, 7));
+        assert_eq!(p.find("/nothing/here"), (1, 1));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let p = positions("{\"ə\": \"ş\", \"x\": 1}");
+        assert_eq!(p.find("/x"), (1, 17));
+    }
+}

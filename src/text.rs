@@ -1,0 +1,284 @@
+//! Purpose: text normalisation shared by the FAQ index and incoming messages.
+//!
+//! Families type on phones, often without Azerbaijani letters (`xeber` for `xəbər`), with
+//! `е` for `ё`, with emoji and stray invisible characters. Both sides of a comparison go through
+//! [`normalize`], so these differences vanish before matching.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters of a message considered for matching; the rest is ignored (a cap, not a slowdown).
+pub const MAX_INPUT_CHARS: usize = 1500;
+/// Words of a message considered for matching.
+pub const MAX_TOKENS: usize = 120;
+
+/// Lower-cases and folds one character, Azerbaijani- and Turkish-aware, into `out`; characters
+/// that are not letters or digits become a space.
+fn fold_char(c: char, out: &mut String) {
+    match c {
+        // Azerbaijani and Turkish dotted and dotless i, before generic lower-casing.
+        'İ' | 'I' | 'ı' | 'i' => out.push('i'),
+        'Ə' | 'ə' | 'Ä' | 'ä' => out.push('e'),
+        'Ş' | 'ş' => out.push('s'),
+        'Ç' | 'ç' => out.push('c'),
+        'Ğ' | 'ğ' => out.push('g'),
+        'Ö' | 'ö' => out.push('o'),
+        'Ü' | 'ü' => out.push('u'),
+        'Ё' | 'ё' => out.push('е'),
+        // The Armenian ligature `և` is `եւ` (modern spelling `եվ`), typed either way.
+        'և' => out.push_str("եվ"),
+        c if c.is_alphanumeric() => {
+            out.extend(c.to_lowercase());
+        }
+        _ => out.push(' '),
+    }
+}
+
+/// Whether a character is dropped without a trace: invisible and control characters
+/// (zero-width, bidi overrides, BOM...), and the Armenian marks written inside a word
+/// (`ինչպե՞ս` is `ինչպես`), which must not split it.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{055B}' | '\u{055C}' | '\u{055E}')
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFF0}'..='\u{FFFB}')
+}
+
+/// Normalises text for matching: NFKC, invisible characters removed, case and Azerbaijani
+/// letters folded, `ё`→`е`, punctuation and emoji turned into spaces, spaces collapsed.
+/// Only the first [`MAX_INPUT_CHARS`] characters are read.
+#[must_use]
+pub fn normalize(s: &str) -> String {
+    let mut folded = String::with_capacity(s.len().min(MAX_INPUT_CHARS * 2));
+    for c in s.chars().filter(|&c| !is_invisible(c)).take(MAX_INPUT_CHARS).nfkc() {
+        fold_char(c, &mut folded);
+    }
+    let mut out = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Splits normalised text into words (at most [`MAX_TOKENS`]).
+#[must_use]
+pub fn tokens(normalized: &str) -> Vec<&str> {
+    normalized.split(' ').filter(|w| !w.is_empty()).take(MAX_TOKENS).collect()
+}
+
+/// Normalises and splits in one step.
+#[must_use]
+pub fn words(s: &str) -> Vec<String> {
+    let n = normalize(s);
+    tokens(&n).into_iter().map(str::to_owned).collect()
+}
+
+/// Whether the message had more characters than matching reads.
+#[must_use]
+pub fn is_truncated(s: &str) -> bool {
+    s.chars().nth(MAX_INPUT_CHARS).is_some()
+}
+
+/// Transliterates Russian Cyrillic into the Latin letters people type on phones
+/// (`пропал` → `propal`, `ищет` → `ishchet`). Other characters pass unchanged.
+#[must_use]
+pub fn cyrillic_to_latin(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let t = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "h",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "sch",
+            'ъ' | 'ь' => "",
+            'ы' => "y",
+            'ю' => "yu",
+            'я' => "ya",
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(t);
+    }
+    out
+}
+
+/// Transliterates Eastern Armenian into the Latin letters Armenians commonly type
+/// (`անհայտ` → `anhayt`). Other characters pass unchanged.
+#[must_use]
+pub fn armenian_to_latin(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let t = match c {
+            'ա' => "a",
+            'բ' => "b",
+            'գ' => "g",
+            'դ' => "d",
+            'ե' => {
+                // Word-initial `ե` is pronounced and typed `ye`.
+                if i == 0 || !chars[i - 1].is_alphabetic() {
+                    "ye"
+                } else {
+                    "e"
+                }
+            }
+            'զ' => "z",
+            'է' => "e",
+            'ը' => "y",
+            'թ' => "t",
+            'ժ' => "zh",
+            'ի' => "i",
+            'լ' => "l",
+            'խ' => "kh",
+            'ծ' => "ts",
+            'կ' => "k",
+            'հ' => "h",
+            'ձ' => "dz",
+            'ղ' => "gh",
+            'ճ' => "ch",
+            'մ' => "m",
+            'յ' => "y",
+            'ն' => "n",
+            'շ' => "sh",
+            'ո' => {
+                // `ու` is `u`; word-initial `ո` is `vo`.
+                if chars.get(i + 1) == Some(&'ւ') {
+                    "u"
+                } else if i == 0 || !chars[i - 1].is_alphabetic() {
+                    "vo"
+                } else {
+                    "o"
+                }
+            }
+            'ւ' => {
+                if i > 0 && chars[i - 1] == 'ո' {
+                    ""
+                } else {
+                    "v"
+                }
+            }
+            'չ' => "ch",
+            'պ' => "p",
+            'ջ' => "j",
+            'ռ' => "r",
+            'ս' => "s",
+            'վ' => "v",
+            'տ' => "t",
+            'ր' => "r",
+            'ց' => "ts",
+            'փ' => "p",
+            'ք' => "k",
+            'օ' => "o",
+            'ֆ' => "f",
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(t);
+    }
+    out
+}
+
+/// The writing system of a word, as far as matching cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    Latin,
+    Cyrillic,
+    Armenian,
+    Other,
+}
+
+/// The script of a character.
+#[must_use]
+pub fn script_of(c: char) -> Script {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' => Script::Latin,
+        '\u{0400}'..='\u{04FF}' => Script::Cyrillic,
+        '\u{0530}'..='\u{058F}' | '\u{FB13}'..='\u{FB17}' => Script::Armenian,
+        _ => Script::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_azerbaijani_letters_and_case() {
+        assert_eq!(normalize("Xəbər ALA BİLƏRƏMMİ? Oğlum İşdə"), "xeber ala bileremmi oglum isde");
+        assert_eq!(normalize("həbsdə"), normalize("hebsde"));
+        assert_eq!(normalize("IŞIQ"), "isiq");
+    }
+
+    #[test]
+    fn folds_yo_and_cyrillic_case() {
+        assert_eq!(normalize("Ещё ПРОПАЛ"), "еще пропал");
+    }
+
+    #[test]
+    fn removes_punctuation_emoji_and_invisible_characters() {
+        assert_eq!(
+            normalize("Hello!!! 😢😢 where\u{200B}is\u{202E} my   son?"),
+            "hello whereis my son"
+        );
+        assert_eq!(normalize("\u{200B}\u{200D}\u{FEFF}"), "");
+        assert_eq!(normalize("🙏🙏🙏"), "");
+        assert_eq!(normalize("<b>a&amp;b</b>"), "b a amp b b");
+    }
+
+    #[test]
+    fn applies_nfkc() {
+        // Full-width letters and the `ﬁ` ligature become plain letters.
+        assert_eq!(normalize("ＩＣＲＣ ﬁle"), "icrc file");
+    }
+
+    #[test]
+    fn armenian_marks_inside_words_do_not_split_them() {
+        assert_eq!(words("Ինչպե՞ս իմանամ"), vec!["ինչպես", "իմանամ"]);
+    }
+
+    #[test]
+    fn caps_very_long_input() {
+        let long = "word ".repeat(10_000);
+        assert!(normalize(&long).chars().count() <= MAX_INPUT_CHARS);
+        assert_eq!(words(&long).len(), MAX_TOKENS);
+        assert!(is_truncated(&long));
+        assert!(!is_truncated("short"));
+    }
+
+    #[test]
+    fn transliterates_russian_and_armenian() {
+        assert_eq!(cyrillic_to_latin("пропал без вести, кто ищет"), "propal bez vesti, kto ischet");
+        assert_eq!(armenian_to_latin("անհայտ կորած որդի"), "anhayt korats vordi");
+        assert_eq!(armenian_to_latin("ուր է"), "ur e");
+    }
+}
