@@ -100,6 +100,11 @@ pub async fn run(config: Config, engine: Engine) {
     telegram::register_commands(&bot, &engine).await;
 
     let shared = Shared::new(engine);
+    let log_text = std::env::var("LOG_MESSAGE_TEXT").is_ok_and(|v| v.trim() == "1");
+    if log_text {
+        log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");
+    }
+    shared.set_log_text(log_text);
     let mut dispatcher = Dispatcher::builder(
         bot.clone(),
         telegram::handler_tree::<teloxide::adaptors::Throttle<Bot>>(),

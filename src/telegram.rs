@@ -3,6 +3,7 @@
 //! words or identity.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub enum Command {
 pub struct Shared {
     engine: RwLock<Arc<Engine>>,
     chosen: Mutex<HashMap<UserId, String>>,
+    /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
+    log_text: AtomicBool,
 }
 
 impl Shared {
@@ -52,7 +55,13 @@ impl Shared {
         Arc::new(Shared {
             engine: RwLock::new(Arc::new(engine)),
             chosen: Mutex::new(HashMap::new()),
+            log_text: AtomicBool::new(false),
         })
+    }
+
+    /// Allows logging question texts at debug level (an operator's explicit choice).
+    pub fn set_log_text(&self, on: bool) {
+        self.log_text.store(on, Ordering::Relaxed);
     }
 
     /// The engine now in service.
@@ -214,6 +223,15 @@ fn is_addressed(msg: &Message, me: &Me) -> bool {
             return true;
         }
     }
+    // A command for this bot: `/help@this_bot`, or one of our commands without a name
+    // (`/help`); not `/help@other_bot`, and not another bot's unnamed command.
+    if let Some(command) = msg.text().and_then(|t| t.strip_prefix('/')) {
+        let word = command.split_whitespace().next().unwrap_or_default();
+        return match word.split_once('@') {
+            Some((_, name)) => name.eq_ignore_ascii_case(username),
+            None => Command::parse(&format!("/{word}"), username).is_ok(),
+        };
+    }
     let Some(entities) = msg.parse_entities().or_else(|| msg.parse_caption_entities()) else {
         return false;
     };
@@ -222,11 +240,6 @@ fn is_addressed(msg: &Message, me: &Me) -> bool {
             e.text().trim_start_matches('@').eq_ignore_ascii_case(username)
         }
         MessageEntityKind::TextMention { user } => user.id == me.user.id,
-        // A command for this bot: `/help` or `/help@this_bot`, not `/help@other_bot`.
-        MessageEntityKind::BotCommand if e.start() == 0 => match e.text().split_once('@') {
-            Some((_, name)) => name.eq_ignore_ascii_case(username),
-            None => true,
-        },
         _ => false,
     })
 }
@@ -319,7 +332,9 @@ where
                 crate::outcome_name(&m.outcome, &engine.faq),
                 m.score()
             );
-            log::debug!(target: "faqbot::text", "question text: {text:?}");
+            if shared.log_text.load(Ordering::Relaxed) {
+                log::debug!("question text: {text:?}");
+            }
             reply
         }
         None => {

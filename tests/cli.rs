@@ -1,0 +1,250 @@
+//! The `faqbot` binary as operators use it: `check`, `ask`, and start-up errors.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn faqbot() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_faqbot"));
+    // Tests must not depend on the developer's environment or .env.
+    c.current_dir(std::env::temp_dir())
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("TELOXIDE_API_URL")
+        .env_remove("FAQ_PATH")
+        .env_remove("RUST_LOG");
+    c
+}
+
+fn shipped_faq() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json")
+}
+
+fn shipped_src() -> String {
+    std::fs::read_to_string(shipped_faq()).unwrap()
+}
+
+/// Writes `content` to a fresh file and returns its path.
+fn temp_file(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faqbot-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("faq.json");
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Line (1-based) of the first occurrence of `needle` in `src`.
+fn line_of(src: &str, needle: &str) -> usize {
+    src[..src.find(needle).expect("needle in source")].matches('\n').count() + 1
+}
+
+fn check(path: &Path) -> Output {
+    faqbot().arg("check").arg(path).output().unwrap()
+}
+
+#[test]
+fn check_accepts_the_shipped_faq() {
+    let o = check(&shipped_faq());
+    assert!(o.status.success(), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.lines().last().unwrap().contains(": valid: 0 error(s)"), "{out}");
+    assert!(out.contains("12 topics"), "{out}");
+    assert!(!out.contains(": error:"), "{out}");
+}
+
+#[test]
+fn check_reports_invalid_json_with_line_and_column() {
+    let src = shipped_src();
+    // Drop the comma after the languages list.
+    let broken = src.replacen("],\n  \"unreviewed_languages\"", "]\n  \"unreviewed_languages\"", 1);
+    assert_ne!(broken, src);
+    let path = temp_file("json", &broken);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!("{}:{}:", path.display(), line_of(&broken, "\"unreviewed_languages\""));
+    assert!(stdout(&o).contains(&want), "want {want} in {}", stdout(&o));
+}
+
+#[test]
+fn check_reports_unknown_fields() {
+    let broken =
+        shipped_src().replacen("\"thresholds\": {", "\"treshold\": 1,\n  \"thresholds\": {", 1);
+    let path = temp_file("unknown", &broken);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("unknown field `treshold`"), "{out}");
+    assert!(
+        out.contains(&format!("{}:{}:", path.display(), line_of(&broken, "\"treshold\""))),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_reports_duplicate_topic_ids_at_their_place() {
+    let src = shipped_src();
+    let broken = src.replacen("\"id\": \"return\"", "\"id\": \"closure\"", 1);
+    let path = temp_file("dup", &broken);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let line = line_of(&broken, "\"id\": \"closure\"");
+    let second = broken[..].match_indices("\"id\": \"closure\"").nth(1).unwrap().0;
+    let second_line = broken[..second].matches('\n').count() + 1;
+    assert!(
+        out.contains(&format!(":{second_line}:"))
+            && out.contains("topic id `closure` is used twice"),
+        "{out}"
+    );
+    assert!(second_line > line);
+}
+
+#[test]
+fn check_reports_unknown_contacts_empty_answers_and_missing_languages() {
+    let src = shipped_src();
+    let broken = src
+        .replacen(
+            "\"contacts\": [\n        \"icrc-contact\"",
+            "\"contacts\": [\n        \"no-such-contact\"",
+            1,
+        )
+        .replacen(
+            "\"answer\": {\n        \"en\": \"",
+            "\"answer\": {\n        \"en\": \"\",\n        \"_was\": \"",
+            1,
+        );
+    assert_ne!(broken, src);
+    let path = temp_file("refs", &broken);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let unknown = format!("{}:{}:", path.display(), line_of(&broken, "\"no-such-contact\""));
+    assert!(out.contains(&unknown) && out.contains("unknown contact `no-such-contact`"), "{out}");
+    assert!(out.contains("is empty in language `en`"), "{out}");
+    assert!(out.contains("`_was` is not one of the `languages`"), "{out}");
+    assert!(out.lines().last().unwrap().contains("invalid"), "{out}");
+}
+
+#[test]
+fn check_reports_a_missing_file_clearly() {
+    let o = check(Path::new("/nonexistent/faq.json"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("/nonexistent/faq.json: cannot read the FAQ file"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct AskLine {
+    question: String,
+    language: String,
+    topic: Option<String>,
+    score: f64,
+    suggestions: Vec<String>,
+    outcome: String,
+}
+
+fn ask_json(questions: &[&str]) -> Vec<AskLine> {
+    let mut child = faqbot()
+        .args(["ask", "--json", "--faq"])
+        .arg(shipped_faq())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(questions.join("\n").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    stdout(&o).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+#[test]
+fn ask_json_answers_each_language_with_the_right_topic() {
+    let cases = [
+        ("When will the ICRC office in Azerbaijan close?", "en", "closure"),
+        ("Did the ICRC visit all the detainees?", "en", "detention-visits"),
+        ("Qızıl Xaç Azərbaycana geri qayıdacaqmı?", "az", "return"),
+        ("itkin dusmus qardasimi kim axtaracaq", "az", "missing-search"),
+        ("Кто теперь ищет пропавших без вести?", "ru", "missing-search"),
+        ("Какие отношения у МККК с Красным Полумесяцем Азербайджана?", "ru", "red-crescent"),
+        ("Ի՞նչ է անում ԿԽՄԿ-ն Հայաստանում անհայտ կորածների հարցով", "hy", "armenia-missing"),
+    ];
+    let lines = ask_json(&cases.iter().map(|c| c.0).collect::<Vec<_>>());
+    assert_eq!(lines.len(), cases.len());
+    for (line, (q, lang, topic)) in lines.iter().zip(cases) {
+        assert_eq!(line.question, q);
+        assert_eq!(line.language, lang, "{q}");
+        assert_eq!(line.topic.as_deref(), Some(topic), "{q}: {line:?}");
+        assert_eq!(line.outcome, "answer");
+        assert!(line.suggestions.is_empty());
+        assert!((0.0..=1.0).contains(&line.score));
+    }
+}
+
+#[test]
+fn ask_json_does_not_answer_out_of_scope_questions() {
+    for line in ask_json(&["how much does a visa to Germany cost", "tell me a joke about cats"]) {
+        assert_eq!(line.topic, None, "{line:?}");
+        assert_ne!(line.outcome, "answer");
+    }
+}
+
+#[test]
+fn ask_prints_the_reply_text_and_buttons() {
+    let o = faqbot()
+        .args(["ask", "--faq"])
+        .arg(shipped_faq())
+        .arg("will the ICRC come back to Azerbaijan?")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = stdout(&o);
+    let faq = faqbot::faq::load(&shipped_faq()).unwrap().faq;
+    let topic = faq.topic("return").unwrap();
+    assert!(out.contains(&topic.answer["en"]), "{out}");
+    assert!(out.contains(&format!("[{}]", faq.texts.back_to_topics["en"])), "{out}");
+}
+
+#[test]
+fn ask_explain_shows_matched_words() {
+    let o = faqbot()
+        .args(["ask", "--explain", "--faq"])
+        .arg(shipped_faq())
+        .arg("red crescent relationship")
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("-- red-crescent score"), "{out}");
+    assert!(out.contains("crescent ~ crescent (1.00)"), "{out}");
+}
+
+#[test]
+fn running_without_a_token_names_the_variable_and_exits_non_zero() {
+    let o = faqbot().output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("TELOXIDE_TOKEN is not set"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+}
+
+#[test]
+fn running_with_a_broken_faq_names_the_place_and_exits_non_zero() {
+    let broken = shipped_src().replacen("\"id\": \"return\"", "\"id\": \"Return!\"", 1);
+    let path = temp_file("run", &broken);
+    let o =
+        faqbot().env("TELOXIDE_TOKEN", "123:secret-part").env("FAQ_PATH", &path).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let want = format!("{}:{}:", path.display(), line_of(&broken, "\"Return!\""));
+    assert!(err.contains(&want) && err.contains("topic id `Return!`"), "{err}");
+    assert!(!err.contains("secret-part") && !err.contains("panicked"), "{err}");
+}
