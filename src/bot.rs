@@ -1,13 +1,13 @@
 //! Purpose: run the Telegram bot: build the client from the configuration, register the
-//! command menus, and dispatch updates until SIGINT or SIGTERM.
+//! command menus, and dispatch updates until SIGINT or SIGTERM, riding out Telegram's faults.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
 use teloxide::RequestError;
 
 use crate::config::Config;
@@ -16,6 +16,27 @@ use crate::telegram::{self, redact, HandlerError, Shared};
 
 /// How long a stop may take before the process exits regardless.
 const STOP_DEADLINE: Duration = Duration::from_millis(4500);
+/// How long one `getUpdates` call waits for news; below the HTTP client's 17 s timeout.
+const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause after the first failed `getUpdates`, doubling up to the second.
+const POLL_BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Updates that may wait for one chat's worker. One person's burst must never fill it: a full
+/// queue would hold up the updates of everyone else.
+const WORKER_QUEUE: usize = 1024;
+
+/// Replaces the default panic message, which could quote what someone wrote (a failed slice
+/// prints the string) and is written past the token-scrubbing logger, by a log line with the
+/// place of the panic only. Handlers' panics are then caught in `telegram::guarded`.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map_or_else(
+            || "an unknown place".to_string(),
+            |l| format!("{}:{}", l.file(), l.line()),
+        );
+        log::error!("panic at {place} (its message is not logged: it may quote a message)");
+    }));
+}
 
 /// Logs handler and listener errors without the token or any message content.
 struct QuietErrors(&'static str);
@@ -31,7 +52,7 @@ where
         let kind = text.split(['(', ' ', '{']).next().unwrap_or("error").to_string();
         let what = self.0;
         Box::pin(async move {
-            log::error!("{what}: {kind}");
+            log::warn!("{what}: {kind}");
         })
     }
 }
@@ -85,6 +106,7 @@ where
 
 /// Runs the bot until it is asked to stop.
 pub async fn run(config: Config, engine: Engine) {
+    install_panic_hook();
     let client = teloxide::net::client_from_env();
     let mut bot = Bot::with_client(config.token.expose(), client);
     if let Some(url) = config.api_url.clone() {
@@ -96,7 +118,8 @@ pub async fn run(config: Config, engine: Engine) {
         engine.faq.topics.len(),
         engine.faq.languages.len()
     );
-    let bot = bot.throttle(Limits::default());
+    // No `Throttle`: it retries a 429 without limit and freezes the whole bot meanwhile.
+    // `telegram::send_reply` paces messages itself and retries with caps.
     telegram::register_commands(&bot, &engine).await;
 
     let shared = Shared::new(engine);
@@ -105,14 +128,13 @@ pub async fn run(config: Config, engine: Engine) {
         log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");
     }
     shared.set_log_text(log_text);
-    let mut dispatcher = Dispatcher::builder(
-        bot.clone(),
-        telegram::handler_tree::<teloxide::adaptors::Throttle<Bot>>(),
-    )
-    .dependencies(dptree::deps![shared.clone()])
-    .default_handler(|_| async {})
-    .error_handler(Arc::new(HandlerErrors))
-    .build();
+    let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::handler_tree::<Bot>())
+        .dependencies(dptree::deps![shared.clone()])
+        // Edited messages, channel posts, group chatter not meant for the bot: left quietly.
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(HandlerErrors))
+        .worker_queue_size(WORKER_QUEUE)
+        .build();
 
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
@@ -135,7 +157,14 @@ pub async fn run(config: Config, engine: Engine) {
     // The dispatcher asks `getMe` again before listening; should Telegram fail just then, wait
     // and start listening again rather than stop.
     loop {
-        let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+        let listener = Polling::builder(bot.clone())
+            .timeout(POLL_TIMEOUT)
+            .backoff_strategy(|errors| {
+                (POLL_BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(POLL_BACKOFF_MAX)
+            })
+            .delete_webhook()
+            .await
+            .build();
         let errors = Arc::new(QuietErrors("getting updates failed"));
         match dispatcher.try_dispatch_with_listener(listener, errors).await {
             Ok(()) => break,

@@ -12,6 +12,7 @@ pub mod faq;
 mod jsonpos;
 pub mod logging;
 pub mod matcher;
+pub mod ratelimit;
 pub mod reply;
 pub mod telegram;
 pub mod text;

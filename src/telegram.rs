@@ -3,9 +3,14 @@
 //! words or identity.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
+
+use futures::FutureExt;
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -16,6 +21,7 @@ use teloxide::types::{
 use teloxide::utils::command::BotCommands;
 use teloxide::RequestError;
 
+use crate::ratelimit::{IncomingLimiter, OutgoingGate, SendLimits, Verdict};
 use crate::reply::{Engine, LangHints, Reply};
 
 /// The error type of handlers.
@@ -39,11 +45,15 @@ pub enum Command {
     Language,
 }
 
-/// State shared by all handlers: the engine (replaceable on reload) and each person's chosen
-/// language, the only thing the bot keeps about anyone.
+/// State shared by all handlers: the engine (replaceable on reload), each person's chosen
+/// language, and, for a few seconds, when each chat wrote and was written to (for the rate
+/// limits). Nothing else is kept about anyone.
 pub struct Shared {
     engine: RwLock<Arc<Engine>>,
     chosen: Mutex<HashMap<UserId, String>>,
+    incoming: IncomingLimiter,
+    /// Paces the replies within Telegram's flood limits (one bot, one gate).
+    gate: OutgoingGate,
     /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
     log_text: AtomicBool,
 }
@@ -55,6 +65,8 @@ impl Shared {
         Arc::new(Shared {
             engine: RwLock::new(Arc::new(engine)),
             chosen: Mutex::new(HashMap::new()),
+            incoming: IncomingLimiter::default(),
+            gate: OutgoingGate::new(SendLimits::default()),
             log_text: AtomicBool::new(false),
         })
     }
@@ -114,27 +126,63 @@ pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
     Some(InlineKeyboardMarkup::new(rows))
 }
 
-/// How often a failed send is tried again, and the longest wait Telegram may ask for.
-const SEND_ATTEMPTS: u32 = 5;
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How often a send is tried in all before it is given up (and logged).
+const SEND_ATTEMPTS: u32 = 10;
+/// The longest wait honoured when Telegram answers 429: a longer `retry_after` is cut to this,
+/// and the send tried again (it counts as an attempt), so a chat never hangs for an hour.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(20);
+/// Back-off after a server or network error: doubling from the first, up to the last.
+const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(4);
 
 /// Whether an error is worth another attempt, and after how long.
 fn retry_delay(error: &RequestError, attempt: u32) -> Option<Duration> {
+    let backoff = || (BACKOFF_FIRST * 2u32.pow(attempt.saturating_sub(1).min(8))).min(BACKOFF_MAX);
     match error {
         RequestError::RetryAfter(secs) => Some(secs.duration().min(MAX_RETRY_AFTER)),
-        RequestError::Network(_) | RequestError::Io(_) => {
-            Some(Duration::from_millis(500 << attempt.min(5)))
-        }
-        RequestError::Api(teloxide::ApiError::Unknown(_)) => {
-            Some(Duration::from_millis(500 << attempt.min(5)))
-        }
+        // Network failures, and 5xx answers (teloxide reports them as unknown API errors, or
+        // as invalid JSON when a proxy answered with a page of its own).
+        RequestError::Network(_)
+        | RequestError::Io(_)
+        | RequestError::InvalidJson { .. }
+        | RequestError::Api(teloxide::ApiError::Unknown(_)) => Some(backoff()),
+        // Telegram refused the message itself (blocked by the user, chat gone, bad request):
+        // trying again cannot help.
         _ => None,
     }
 }
 
-/// Sends a reply (split within Telegram's length limit), retrying failures with bounded
-/// back-off. Errors are logged without the chat or text.
+/// A short tag of a chat for correlating log lines: a hash salted with a random key made
+/// at start-up, so it cannot be turned back into the chat id, and differs between runs.
+#[must_use]
+pub fn chat_tag(chat: ChatId) -> String {
+    static SALT: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    let hash = SALT.get_or_init(std::collections::hash_map::RandomState::new).hash_one(chat.0);
+    format!("{:08x}", hash as u32)
+}
+
+/// Sends a reply outside the handler tree, paced by the process's own gate
+/// ([`crate::ratelimit::outgoing`]); see [`send_paced`].
 pub async fn send_reply<R>(bot: &R, chat: ChatId, reply: &Reply) -> Result<(), RequestError>
+where
+    R: Requester<Err = RequestError>,
+    R::SendMessage: Send,
+    R::AnswerCallbackQuery: Send,
+    R::SetMyCommands: Send,
+{
+    send_paced(bot, crate::ratelimit::outgoing(), chat, reply).await
+}
+
+/// Sends a reply (split within Telegram's length limit), each message waiting for its slot at
+/// `gate` (Telegram's flood limits). A 429 is retried after its `retry_after` (at most
+/// [`MAX_RETRY_AFTER`]); a server or network error after a bounded back-off; a reply that
+/// still cannot be delivered is logged (without the chat or text) and its error returned.
+pub async fn send_paced<R>(
+    bot: &R,
+    gate: &OutgoingGate,
+    chat: ChatId,
+    reply: &Reply,
+) -> Result<(), RequestError>
 where
     R: Requester<Err = RequestError>,
     R::SendMessage: Send,
@@ -146,6 +194,7 @@ where
     for (i, chunk) in chunks.iter().enumerate() {
         let mut attempt = 0;
         loop {
+            gate.wait(chat.0).await;
             let mut request = bot
                 .send_message(chat, chunk.clone())
                 .parse_mode(ParseMode::Html)
@@ -161,26 +210,30 @@ where
                     request = request.reply_markup(markup);
                 }
             }
-            match request.await {
-                Ok(_) => break,
-                Err(e) => {
-                    attempt += 1;
-                    match retry_delay(&e, attempt) {
-                        Some(delay) if attempt < SEND_ATTEMPTS => {
-                            log::warn!(
-                                "sending a reply failed (attempt {attempt}): {}; retrying",
-                                redact(&e)
-                            );
-                            tokio::time::sleep(delay).await;
-                        }
-                        _ => {
-                            log::error!(
-                                "a reply could not be delivered after {attempt} attempt(s): {}",
-                                redact(&e)
-                            );
-                            return Err(e);
-                        }
+            let Err(e) = request.await else { break };
+            attempt += 1;
+            match retry_delay(&e, attempt) {
+                Some(delay) if attempt < SEND_ATTEMPTS => {
+                    log::warn!(
+                        "sending a reply to chat {} failed (attempt {attempt} of {SEND_ATTEMPTS}): {}; retrying in {delay:?}",
+                        chat_tag(chat),
+                        redact(&e)
+                    );
+                    if matches!(e, RequestError::RetryAfter(_)) {
+                        gate.hold(chat.0, tokio::time::Instant::now() + delay);
+                    } else {
+                        tokio::time::sleep(delay).await;
                     }
+                }
+                _ => {
+                    log::error!(
+                        "a reply to chat {} could not be delivered (part {} of {}), giving up after {attempt} attempt(s): {}",
+                        chat_tag(chat),
+                        i + 1,
+                        chunks.len(),
+                        redact(&e)
+                    );
+                    return Err(e);
                 }
             }
         }
@@ -261,8 +314,9 @@ fn without_mention(text: &str, me: &Me) -> String {
     }
 }
 
-/// The whole handler tree. Generic over the requester so that the production bot (with
-/// `Throttle`) and tests (a plain `Bot` against a fake server) run the same tree.
+/// The whole handler tree. Generic over the requester so that the production bot and tests
+/// (teloxide_tests' mock bot) run the same tree. Every handler catches its own panics and
+/// applies the per-chat message limit.
 #[must_use]
 pub fn handler_tree<R>() -> UpdateHandler<HandlerError>
 where
@@ -285,102 +339,227 @@ where
     dptree::entry().branch(messages).branch(callbacks)
 }
 
-async fn on_command<R>(bot: R, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult
+/// Runs a handler's work, catching a panic in it: the person gets the apology from faq.json,
+/// and the chat's worker lives on to serve the next message (an uncaught panic would take the
+/// dispatcher down, teloxide issue #1435). The panic's message is not logged: it may quote
+/// what someone wrote (see the panic hook in `bot.rs`).
+async fn guarded<R, F>(
+    bot: &R,
+    shared: &Shared,
+    chat: Option<ChatId>,
+    user: Option<&teloxide::types::User>,
+    work: F,
+) -> HandlerResult
+where
+    R: Requester<Err = RequestError>,
+    R::SendMessage: Send,
+    R::AnswerCallbackQuery: Send,
+    R::SetMyCommands: Send,
+    F: Future<Output = HandlerResult> + Send,
+{
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            let Some(chat) = chat else {
+                log::error!("handling an update panicked");
+                return Ok(());
+            };
+            log::error!("handling an update of chat {} panicked; apologising", chat_tag(chat));
+            let engine = shared.engine();
+            let lang = hinted_language(&engine, shared, user);
+            send_paced(bot, &shared.gate, chat, &engine.error(&lang)).await?;
+            Ok(())
+        }
+    }
+}
+
+/// Applies the per-chat message limit to a message received at `date` (Unix seconds): whether
+/// to answer it. The first message over the limit gets the calm notice of faq.json
+/// (`too_many`), later ones nothing until the chat slows down.
+async fn within_limit<R>(
+    bot: &R,
+    shared: &Shared,
+    chat: ChatId,
+    user: Option<&teloxide::types::User>,
+    date: i64,
+) -> Result<bool, RequestError>
 where
     R: Requester<Err = RequestError>,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
 {
-    let engine = shared.engine();
-    let lang = hinted_language(&engine, &shared, msg.from.as_ref());
-    log::info!("command /{}", format!("{cmd:?}").to_lowercase());
-    let reply = match cmd {
-        Command::Start => engine.start(&lang),
-        Command::Help => engine.help(&lang),
-        Command::Topics => engine.topics(&lang),
-        Command::Contacts => engine.contacts(&lang),
-        Command::Language => engine.language_menu(&lang),
+    match shared.incoming.check(chat.0, date) {
+        Verdict::Answer => Ok(true),
+        Verdict::Notice => {
+            log::info!("chat {} is over the message limit: notice sent", chat_tag(chat));
+            let engine = shared.engine();
+            let lang = hinted_language(&engine, shared, user);
+            send_paced(bot, &shared.gate, chat, &engine.too_many(&lang)).await?;
+            Ok(false)
+        }
+        Verdict::Ignore => {
+            log::info!(
+                "chat {} is over the message limit: message left unanswered",
+                chat_tag(chat)
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// Test hook, compiled into debug builds only (what `cargo test` runs), never into a release
+/// build: when `FAQBOT_TEST_PANIC_ON` is set and a message's text equals it, the handler
+/// panics, quoting the text as a careless slice or `unwrap` would. `tests/resilience.rs` uses it
+/// to check that a panic is caught, answered with an apology, and kept out of the logs.
+#[cfg(debug_assertions)]
+fn test_hook_panic(text: &str) {
+    static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
+    let trigger = TRIGGER
+        .get_or_init(|| std::env::var("FAQBOT_TEST_PANIC_ON").ok().filter(|t| !t.is_empty()));
+    if trigger.as_deref() == Some(text) {
+        panic!("test hook FAQBOT_TEST_PANIC_ON: panicking on {text:?}");
+    }
+}
+
+async fn on_command<R>(bot: R, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult
+where
+    R: Requester<Err = RequestError> + Send + Sync,
+    R::SendMessage: Send,
+    R::AnswerCallbackQuery: Send,
+    R::SetMyCommands: Send,
+{
+    let work = async {
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
+            .await?
+        {
+            return Ok(());
+        }
+        let engine = shared.engine();
+        let lang = hinted_language(&engine, &shared, msg.from.as_ref());
+        log::info!(
+            "chat {}: command /{}",
+            chat_tag(msg.chat.id),
+            format!("{cmd:?}").to_lowercase()
+        );
+        let reply = match cmd {
+            Command::Start => engine.start(&lang),
+            Command::Help => engine.help(&lang),
+            Command::Topics => engine.topics(&lang),
+            Command::Contacts => engine.contacts(&lang),
+            Command::Language => engine.language_menu(&lang),
+        };
+        send_paced(&bot, &shared.gate, msg.chat.id, &reply).await?;
+        Ok(())
     };
-    send_reply(&bot, msg.chat.id, &reply).await?;
-    Ok(())
+    guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
 }
 
 async fn on_message<R>(bot: R, msg: Message, me: Me, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError>,
+    R: Requester<Err = RequestError> + Send + Sync,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
 {
-    let engine = shared.engine();
-    let hinted = hinted_language(&engine, &shared, msg.from.as_ref());
-    let reply = match msg.text() {
-        Some(text) if text.trim_start().starts_with('/') => {
-            log::info!("unknown command");
-            engine.unknown_command(&hinted)
+    let work = async {
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
+            .await?
+        {
+            return Ok(());
         }
-        Some(text) => {
-            let text =
-                if msg.chat.is_private() { text.to_string() } else { without_mention(text, &me) };
-            let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
-            let client = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
-            let (reply, m) = engine.ask(&text, LangHints { chosen: chosen.as_deref(), client });
-            log::info!(
-                "question: language {}, outcome {}, score {:.2}",
-                reply.language,
-                crate::outcome_name(&m.outcome, &engine.faq),
-                m.score()
-            );
-            if shared.log_text.load(Ordering::Relaxed) {
-                log::debug!("question text: {text:?}");
+        let engine = shared.engine();
+        let hinted = hinted_language(&engine, &shared, msg.from.as_ref());
+        let tag = chat_tag(msg.chat.id);
+        let reply = match msg.text() {
+            Some(text) if text.trim_start().starts_with('/') => {
+                log::info!("chat {tag}: unknown command");
+                engine.unknown_command(&hinted)
             }
-            reply
-        }
-        None => {
-            log::info!("non-text message");
-            engine.not_text(&hinted)
-        }
+            Some(text) => {
+                #[cfg(debug_assertions)]
+                test_hook_panic(text);
+                let text = if msg.chat.is_private() {
+                    text.to_string()
+                } else {
+                    without_mention(text, &me)
+                };
+                let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
+                let client = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
+                let (reply, m) = engine.ask(&text, LangHints { chosen: chosen.as_deref(), client });
+                log::info!(
+                    "chat {tag}: question: language {}, outcome {}, score {:.2}",
+                    reply.language,
+                    crate::outcome_name(&m.outcome, &engine.faq),
+                    m.score()
+                );
+                if shared.log_text.load(Ordering::Relaxed) {
+                    log::debug!("question text: {text:?}");
+                }
+                reply
+            }
+            None => {
+                log::info!("chat {tag}: non-text message");
+                engine.not_text(&hinted)
+            }
+        };
+        send_paced(&bot, &shared.gate, msg.chat.id, &reply).await?;
+        Ok(())
     };
-    send_reply(&bot, msg.chat.id, &reply).await?;
-    Ok(())
+    guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
+}
+
+/// The current time in Unix seconds (button taps carry no date of their own).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 async fn on_callback<R>(bot: R, q: CallbackQuery, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError>,
+    R: Requester<Err = RequestError> + Send + Sync,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
 {
-    let engine = shared.engine();
-    let lang = hinted_language(&engine, &shared, Some(&q.from));
-    let result = engine.callback(q.data.as_deref(), &lang);
-    if let Some(code) = &result.chosen_language {
-        shared.choose_language(q.from.id, code.clone());
-    }
-    log::info!(
-        "button tap: {}",
-        if result.notice.is_some() && result.chosen_language.is_none() { "stale" } else { "ok" }
-    );
-    // Always answer the query, so the client stops its spinner, whatever else fails.
-    let mut answer = bot.answer_callback_query(q.id.clone());
-    if let Some(notice) = &result.notice {
-        answer =
-            answer.text(notice.chars().take(crate::faq::CALLBACK_ANSWER_LIMIT).collect::<String>());
-    }
-    if let Err(e) = answer.await {
-        log::warn!("answering a button tap failed: {}", redact(&e));
-    }
     let chat = match &q.message {
         Some(MaybeInaccessibleMessage::Regular(m)) => Some(m.chat.id),
         Some(MaybeInaccessibleMessage::Inaccessible(m)) => Some(m.chat.id),
         None => None,
     };
-    if let (Some(chat), Some(reply)) = (chat, &result.reply) {
-        send_reply(&bot, chat, reply).await?;
-    }
-    Ok(())
+    let work = async {
+        let engine = shared.engine();
+        let lang = hinted_language(&engine, &shared, Some(&q.from));
+        let result = engine.callback(q.data.as_deref(), &lang);
+        if let Some(code) = &result.chosen_language {
+            shared.choose_language(q.from.id, code.clone());
+        }
+        log::info!(
+            "button tap: {}",
+            if result.notice.is_some() && result.chosen_language.is_none() {
+                "stale"
+            } else {
+                "ok"
+            }
+        );
+        // Always answer the query, so the client stops its spinner, whatever else fails.
+        let mut answer = bot.answer_callback_query(q.id.clone());
+        if let Some(notice) = &result.notice {
+            answer = answer
+                .text(notice.chars().take(crate::faq::CALLBACK_ANSWER_LIMIT).collect::<String>());
+        }
+        if let Err(e) = answer.await {
+            log::warn!("answering a button tap failed: {}", redact(&e));
+        }
+        if let (Some(chat), Some(reply)) = (chat, &result.reply) {
+            if within_limit(&bot, &shared, chat, Some(&q.from), unix_now()).await? {
+                send_paced(&bot, &shared.gate, chat, reply).await?;
+            }
+        }
+        Ok(())
+    };
+    guarded(&bot, &shared, chat, Some(&q.from), work).await
 }
 
 /// The command menus (`setMyCommands`), one per language, descriptions from faq.json.

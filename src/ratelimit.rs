@@ -1,0 +1,253 @@
+//! Purpose: rate limits: pacing what the bot sends within Telegram's flood limits (about 30
+//! messages a second in all, about one a second per chat), and a calm limit on how many
+//! messages of one chat are answered in a short time.
+//!
+//! Both keep only chat ids and times, in memory, for a few seconds: nothing of what is said.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A "generic cell rate algorithm" schedule: one event per `interval`, with bursts of up to
+/// `burst` events. Reserving a slot never fails; it tells when the slot comes.
+#[derive(Debug, Clone)]
+pub struct Gcra {
+    interval: Duration,
+    tolerance: Duration,
+    /// The theoretical arrival time of the next event at the steady rate.
+    tat: Option<Instant>,
+}
+
+impl Gcra {
+    /// One event per `interval`, bursts of `burst` (at least 1).
+    #[must_use]
+    pub fn new(interval: Duration, burst: u32) -> Gcra {
+        Gcra { interval, tolerance: interval * burst.saturating_sub(1), tat: None }
+    }
+
+    /// Reserves the next slot at or after `now` and returns its time.
+    pub fn reserve(&mut self, now: Instant) -> Instant {
+        let tat = self.tat.map_or(now, |t| t.max(now));
+        let at = tat.checked_sub(self.tolerance).map_or(now, |earliest| earliest.max(now));
+        self.tat = Some(tat.max(at) + self.interval);
+        at
+    }
+
+    /// Makes sure no slot comes before `until` (after Telegram answered 429).
+    pub fn hold_until(&mut self, until: Instant) {
+        let tat = until + self.tolerance;
+        self.tat = Some(self.tat.map_or(tat, |t| t.max(tat)));
+    }
+
+    /// Whether the schedule is back to idle at `now` (nothing reserved ahead).
+    #[must_use]
+    pub fn is_idle(&self, now: Instant) -> bool {
+        self.tat.is_none_or(|t| t <= now)
+    }
+}
+
+/// How fast the bot sends. Below Telegram's limits with a margin, so that jitter between the
+/// bot and Telegram's clocks never provokes a 429.
+#[derive(Debug, Clone, Copy)]
+pub struct SendLimits {
+    /// Messages a second, all chats together (Telegram: about 30).
+    pub overall_per_sec: u32,
+    /// Time between two messages to one chat at the steady rate (Telegram: about 1 s).
+    pub chat_interval: Duration,
+    /// Messages one chat may receive at once before the steady rate applies.
+    pub chat_burst: u32,
+}
+
+impl Default for SendLimits {
+    fn default() -> SendLimits {
+        SendLimits {
+            overall_per_sec: 25,
+            chat_interval: Duration::from_millis(1100),
+            chat_burst: 2,
+        }
+    }
+}
+
+/// Paces outgoing messages: every `sendMessage` waits here for its slot.
+pub struct OutgoingGate {
+    limits: SendLimits,
+    overall: Mutex<Gcra>,
+    chats: Mutex<HashMap<i64, Gcra>>,
+}
+
+/// Above this many chats, schedules that are back to idle are forgotten.
+const PRUNE_ABOVE: usize = 1000;
+
+impl OutgoingGate {
+    /// A gate with the given limits.
+    #[must_use]
+    pub fn new(limits: SendLimits) -> OutgoingGate {
+        let per = Duration::from_secs(1) / limits.overall_per_sec.max(1);
+        OutgoingGate {
+            limits,
+            overall: Mutex::new(Gcra::new(per, 1)),
+            chats: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits until a message may be sent to `chat`.
+    pub async fn wait(&self, chat: i64) {
+        let at = {
+            let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            if chats.len() > PRUNE_ABOVE {
+                chats.retain(|_, g| !g.is_idle(now));
+            }
+            chats
+                .entry(chat)
+                .or_insert_with(|| Gcra::new(self.limits.chat_interval, self.limits.chat_burst))
+                .reserve(now)
+        };
+        tokio::time::sleep_until(at).await;
+        let at =
+            self.overall.lock().unwrap_or_else(PoisonError::into_inner).reserve(Instant::now());
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// Holds back everything to `chat` until `until` (Telegram asked to wait).
+    pub fn hold(&self, chat: i64, until: Instant) {
+        self.chats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(chat)
+            .or_insert_with(|| Gcra::new(self.limits.chat_interval, self.limits.chat_burst))
+            .hold_until(until);
+    }
+}
+
+/// A gate for sends outside the handler tree (which uses the one in its shared state).
+pub fn outgoing() -> &'static OutgoingGate {
+    static GATE: OnceLock<OutgoingGate> = OnceLock::new();
+    GATE.get_or_init(|| OutgoingGate::new(SendLimits::default()))
+}
+
+/// What to do with an incoming message under the per-chat limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Within the limit: answer it.
+    Answer,
+    /// The first message over the limit: tell the person, calmly, once.
+    Notice,
+    /// Further messages over the limit: leave them unanswered.
+    Ignore,
+}
+
+/// How many messages one chat may have answered in a sliding window.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatLimit {
+    /// Messages answered within `window`; more are over the limit.
+    pub max: usize,
+    /// The window, in seconds (Telegram dates messages in whole seconds).
+    pub window_secs: i64,
+}
+
+impl Default for ChatLimit {
+    fn default() -> ChatLimit {
+        ChatLimit { max: 5, window_secs: 10 }
+    }
+}
+
+#[derive(Default)]
+struct ChatState {
+    /// The arrival times (Unix seconds) of the latest `max + 1` messages.
+    arrivals: VecDeque<i64>,
+    /// Whether this burst's notice went out already.
+    noticed: bool,
+}
+
+/// Counts each chat's messages by the time Telegram received them (the message date), so the
+/// verdict does not depend on how fast the bot works through a backlog.
+pub struct IncomingLimiter {
+    limit: ChatLimit,
+    chats: Mutex<HashMap<i64, ChatState>>,
+}
+
+impl IncomingLimiter {
+    /// A limiter with the given limit.
+    #[must_use]
+    pub fn new(limit: ChatLimit) -> IncomingLimiter {
+        IncomingLimiter { limit, chats: Mutex::new(HashMap::new()) }
+    }
+
+    /// Records a message of `chat` received at `date` (Unix seconds) and judges it. Every
+    /// message counts, answered or not, so someone who keeps sending stays limited until they
+    /// pause for the length of the window.
+    pub fn check(&self, chat: i64, date: i64) -> Verdict {
+        let window = self.limit.window_secs;
+        let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
+        if chats.len() > PRUNE_ABOVE {
+            chats.retain(|_, s| s.arrivals.back().is_some_and(|&last| last > date - window));
+        }
+        let state = chats.entry(chat).or_default();
+        state.arrivals.push_back(date);
+        while state.arrivals.len() > self.limit.max + 1 {
+            state.arrivals.pop_front();
+        }
+        while state.arrivals.front().is_some_and(|&first| first <= date - window) {
+            state.arrivals.pop_front();
+        }
+        if state.arrivals.len() <= self.limit.max {
+            state.noticed = false;
+            Verdict::Answer
+        } else if !state.noticed {
+            state.noticed = true;
+            Verdict::Notice
+        } else {
+            Verdict::Ignore
+        }
+    }
+}
+
+impl Default for IncomingLimiter {
+    fn default() -> IncomingLimiter {
+        IncomingLimiter::new(ChatLimit::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcra_allows_a_burst_then_paces() {
+        let start = Instant::now();
+        let mut g = Gcra::new(Duration::from_secs(1), 2);
+        assert_eq!(g.reserve(start), start);
+        assert_eq!(g.reserve(start), start);
+        assert_eq!(g.reserve(start), start + Duration::from_secs(1));
+        assert_eq!(g.reserve(start), start + Duration::from_secs(2));
+        // After a long pause the burst is available again.
+        let later = start + Duration::from_secs(10);
+        assert_eq!(g.reserve(later), later);
+        assert_eq!(g.reserve(later), later);
+        g.hold_until(later + Duration::from_secs(5));
+        assert!(g.reserve(later) >= later + Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_burst_gets_one_notice_then_silence_then_answers_again() {
+        let l = IncomingLimiter::new(ChatLimit { max: 3, window_secs: 10 });
+        let verdicts: Vec<Verdict> = (0..6).map(|_| l.check(1, 100)).collect();
+        use Verdict::*;
+        assert_eq!(verdicts, [Answer, Answer, Answer, Notice, Ignore, Ignore]);
+        // Another chat is not affected.
+        assert_eq!(l.check(2, 100), Answer);
+        // After a pause as long as the window, answers again.
+        assert_eq!(l.check(1, 110), Answer);
+        assert_eq!(l.check(1, 111), Answer);
+    }
+
+    #[test]
+    fn someone_who_keeps_sending_stays_limited() {
+        let l = IncomingLimiter::new(ChatLimit { max: 5, window_secs: 10 });
+        let answered = (0..50).filter(|i| l.check(7, 1000 + i / 5) == Verdict::Answer).count();
+        assert_eq!(answered, 5);
+    }
+}

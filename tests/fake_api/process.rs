@@ -1,0 +1,104 @@
+//! The real `faqbot` binary, run against a fake server, its stderr captured.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{FakeApi, TOKEN};
+
+/// A running bot. Killed when dropped.
+pub struct BotProcess {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl BotProcess {
+    /// Starts the bot at the default log level, with `env` added.
+    pub fn start(api: &FakeApi, env: &[(&str, &str)]) -> BotProcess {
+        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_faqbot"));
+        command
+            // Not the repository: a developer's `.env` must not change what is tested.
+            .current_dir(std::env::temp_dir())
+            .env_remove("RUST_LOG")
+            .env_remove("LOG_MESSAGE_TEXT")
+            .env_remove("FAQBOT_TEST_PANIC_ON")
+            .env_remove("TELOXIDE_PROXY")
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", api.url())
+            .env("FAQ_PATH", faq)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start faqbot");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        BotProcess { child, log }
+    }
+
+    /// Everything the bot wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Lines of stderr containing `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        self.log.lock().unwrap().iter().filter(|l| l.contains(needle)).cloned().collect()
+    }
+
+    /// Waits until stderr contains `needle`.
+    pub async fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    /// Sends a signal (`libc::SIGTERM`, `libc::SIGINT`).
+    pub fn signal(&self, signal: i32) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: `kill` with a pid of our own child and a valid signal number.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill failed");
+    }
+
+    /// Waits for the process to exit; its status and how long it took, or None on timeout.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<(ExitStatus, Duration)> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some((status, start.elapsed()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
