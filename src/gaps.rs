@@ -192,15 +192,24 @@ fn mask_digits(s: &str) -> String {
         let c = chars[i];
         let starts = c.is_ascii_digit()
             || c.is_numeric()
-            || (matches!(c, '+' | '(') && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()));
+            // `+994`, `(012)`, `+(994)`, `(+994)`: up to two of `+(` before the first digit.
+            || (matches!(c, '+' | '(')
+                && chars[i..]
+                    .iter()
+                    .take(3)
+                    .find(|n| !matches!(n, '+' | '('))
+                    .is_some_and(char::is_ascii_digit));
         if !starts {
             out.push(c);
             i += 1;
             continue;
         }
         // Extend over digits and short separator runs that lead to more digits.
-        let mut end = i + 1;
-        let mut k = i + 1;
+        let mut k = i;
+        while matches!(chars[k], '+' | '(') {
+            k += 1;
+        }
+        let mut end = k;
         while k < chars.len() {
             if chars[k].is_numeric() {
                 k += 1;

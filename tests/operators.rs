@@ -464,6 +464,8 @@ fn masking_hides_phone_numbers_in_every_format() {
         "+374 10 123456",
         "+7 (495) 123-45-67",
         "8.050.123.45.67",
+        "+994(50)1234567",
+        "(+994) 50 123 45 67",
     ] {
         let masked = gaps::mask(&format!("call me at {phone} please"));
         assert_eq!(masked, "call me at [number] please", "{phone}");
