@@ -29,6 +29,10 @@ pub enum CliCommand {
     Ask(AskArgs),
     /// Measure matching accuracy on labelled questions (TSV: lang, expected, kind, question).
     Eval(crate::eval::EvalArgs),
+    /// Talk to the bot in the terminal: buttons are numbered, type a number to tap one.
+    Chat(crate::chat::ChatArgs),
+    /// Group the kept questions that went unanswered (see GAPS_PATH), most frequent first.
+    Gaps(GapsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +42,9 @@ pub struct CheckArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub strict: bool,
+    /// Skip the matcher's checks (misrouted phrasings, topics too close): faster.
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +65,17 @@ pub struct AskArgs {
     pub question: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// The kept-questions file [default: $GAPS_PATH].
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// The FAQ, whose stop words are ignored when comparing questions [default: $FAQ_PATH,
+    /// else faq.json; skipped if it does not load].
+    #[arg(long)]
+    pub faq: Option<PathBuf>,
+}
+
 /// The FAQ path: the given one, else `$FAQ_PATH`, else `faq.json`.
 #[must_use]
 pub fn faq_path_or_default(path: Option<PathBuf>) -> PathBuf {
@@ -70,16 +88,29 @@ pub fn load_engine(path: &Path) -> Result<Engine, LoadError> {
 }
 
 /// `faqbot check`: prints every finding and a summary; returns the exit code.
+///
+/// The load-time findings come from [`faq::parse`]; when the file loads, the matcher's checks
+/// of [`crate::lint`] follow (skipped with `--quick`).
 pub fn check(args: &CheckArgs, out: &mut dyn Write) -> i32 {
     let path = faq_path_or_default(args.path.clone());
-    let (diagnostics, topics) = match faq::load(&path) {
-        Ok(loaded) => (loaded.warnings, Some(loaded.faq.topics.len())),
-        Err(LoadError::Invalid { diagnostics, .. }) => (diagnostics, None),
-        Err(e @ LoadError::Io { .. }) => {
-            let _ = writeln!(out, "{e}");
+    let src = match std::fs::read_to_string(&path) {
+        Ok(src) => src,
+        Err(error) => {
+            let _ = writeln!(out, "{}", LoadError::Io { path: path.clone(), error });
             return 1;
         }
     };
+    let (mut diagnostics, topics) = match faq::parse(&src) {
+        Ok(loaded) => {
+            let mut found = loaded.warnings;
+            if !args.quick {
+                found.extend(crate::lint::lint(&loaded.faq, &src));
+            }
+            (found, Some(loaded.faq.topics.len()))
+        }
+        Err(diagnostics) => (diagnostics, None),
+    };
+    diagnostics.sort_by_key(|d| (d.line, d.col));
     for d in &diagnostics {
         let _ = writeln!(out, "{}", d.render(&path));
     }
@@ -93,6 +124,62 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write) -> i32 {
         path.display()
     );
     i32::from(verdict == "invalid")
+}
+
+/// `faqbot gaps`: drops expired entries, then prints the groups; returns the exit code.
+pub fn gaps(args: &GapsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use crate::gaps::{GapLog, GAPS_PATH_VAR};
+    let var = |k: &str| std::env::var(k).ok();
+    let configured = match GapLog::from_vars(&var) {
+        Ok(log) => log,
+        Err(e) => {
+            let _ = writeln!(err, "faqbot gaps: {e}");
+            return 1;
+        }
+    };
+    let log = match (&args.file, configured) {
+        (Some(file), configured) => GapLog::new(
+            file.clone(),
+            configured.map_or(crate::gaps::DEFAULT_RETENTION_DAYS, |c| c.retention_days()),
+        ),
+        (None, Some(log)) => log,
+        (None, None) => {
+            let _ = writeln!(
+                err,
+                "faqbot gaps: no file: give --file PATH, or set {GAPS_PATH_VAR} as the bot has it"
+            );
+            return 1;
+        }
+    };
+    let kept = match log.load() {
+        Ok(kept) => kept,
+        Err(e) => {
+            let _ = writeln!(err, "faqbot gaps: {}: {e}", log.path().display());
+            return 1;
+        }
+    };
+    let stop_words: std::collections::HashSet<String> =
+        match faq::load(&faq_path_or_default(args.faq.clone())) {
+            Ok(loaded) => loaded
+                .faq
+                .stop_words
+                .values()
+                .flatten()
+                .flat_map(|w| crate::text::words(w))
+                .collect(),
+            Err(_) => std::collections::HashSet::new(),
+        };
+    let groups = crate::gaps::group(&kept, &stop_words);
+    let _ = writeln!(
+        out,
+        "{}: {} kept question(s) in {} group(s), kept for {} days",
+        log.path().display(),
+        kept.len(),
+        groups.len(),
+        log.retention_days()
+    );
+    let _ = write!(out, "{}", crate::gaps::render_groups(&groups));
+    0
 }
 
 /// One line of `faqbot ask --json`.

@@ -68,7 +68,7 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { answer: 0.55, suggest: 0.30, margin: 0.08 }
+        Thresholds { answer: 0.55, suggest: 0.2, margin: 0.04 }
     }
 }
 

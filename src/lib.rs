@@ -5,11 +5,14 @@
 //! adapters (`telegram`, `cli`) are thin layers over it.
 
 pub mod bot;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod eval;
 pub mod faq;
+pub mod gaps;
 mod jsonpos;
+pub mod lint;
 pub mod logging;
 pub mod matcher;
 pub mod ratelimit;

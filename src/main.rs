@@ -1,6 +1,6 @@
 //! Purpose: the `faqbot` executable: parses the command line, then runs the bot or a tool.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,6 +19,13 @@ fn main() -> ExitCode {
         CliCommand::Check(args) => cli::check(&args, &mut out),
         CliCommand::Ask(args) => cli::ask(&args, &mut std::io::stdin().lock(), &mut out, &mut err),
         CliCommand::Eval(args) => faqbot::eval::run(&args, &mut out, &mut err),
+        CliCommand::Chat(args) => {
+            let stdin = std::io::stdin();
+            // From a pipe, echo each line so the transcript reads as a conversation.
+            let echo = !stdin.is_terminal();
+            faqbot::chat::run(&args, &mut stdin.lock(), &mut out, &mut err, echo)
+        }
+        CliCommand::Gaps(args) => cli::gaps(&args, &mut out, &mut err),
     };
     let _ = out.flush();
     ExitCode::from(u8::try_from(code).unwrap_or(1))

@@ -39,7 +39,7 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { beta: 1.5, unknown_weight: 0.5, topic_weight: 0.85, keyword_bonus: 0.08 }
+        Params { beta: 1.0, unknown_weight: 0.5, topic_weight: 0.85, keyword_bonus: 0.1 }
     }
 }
 
