@@ -1,5 +1,6 @@
 //! Purpose: run the Telegram bot: build the client from the configuration, register the
-//! command menus, and dispatch updates until SIGINT or SIGTERM, riding out Telegram's faults.
+//! command menus, and dispatch updates until SIGINT or SIGTERM, riding out Telegram's faults;
+//! reload the FAQ file on SIGHUP.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +12,9 @@ use teloxide::update_listeners::Polling;
 use teloxide::RequestError;
 
 use crate::config::Config;
+use crate::gaps::GapLog;
 use crate::reply::Engine;
-use crate::telegram::{self, redact, HandlerError, Shared};
+use crate::telegram::{self, redact, HandlerError, Operators, Shared};
 
 /// How long a stop may take before the process exits regardless.
 const STOP_DEADLINE: Duration = Duration::from_millis(4500);
@@ -104,9 +106,20 @@ where
     }
 }
 
-/// Runs the bot until it is asked to stop.
-pub async fn run(config: Config, engine: Engine) {
+/// Runs the bot until it is asked to stop; `gaps` keeps unanswered questions, if set.
+pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
     install_panic_hook();
+    // Before anything that can take time: SIGHUP's default action ends the process, and an
+    // operator may send it while the bot is still connecting. Once listened for, a SIGHUP
+    // that arrives early is kept and handled when the bot is up.
+    #[cfg(unix)]
+    let hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warn!("cannot listen for SIGHUP ({e}); reload with /reload instead");
+            None
+        }
+    };
     let client = teloxide::net::client_from_env();
     let mut bot = Bot::with_client(config.token.expose(), client);
     if let Some(url) = config.api_url.clone() {
@@ -122,7 +135,26 @@ pub async fn run(config: Config, engine: Engine) {
     // `telegram::send_reply` paces messages itself and retries with caps.
     telegram::register_commands(&bot, &engine).await;
 
-    let shared = Shared::new(engine);
+    log::info!(
+        "{} operator(s) in ADMIN_IDS; keeping unanswered questions: {}",
+        config.admin_ids.len(),
+        gaps.as_ref()
+            .map_or_else(|| "off".to_string(), |g| format!("on, for {} days", g.retention_days()))
+    );
+    let operators =
+        Operators { admin_ids: config.admin_ids.clone(), faq_path: Some(config.faq_path), gaps };
+    let shared = Shared::with_operators(engine, operators);
+    #[cfg(unix)]
+    if let Some(mut hangups) = hangups {
+        let (shared, bot) = (shared.clone(), bot.clone());
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                if telegram::reload(shared.clone(), "SIGHUP").await.is_ok() {
+                    telegram::register_commands(&bot, &shared.engine()).await;
+                }
+            }
+        });
+    }
     let log_text = std::env::var("LOG_MESSAGE_TEXT").is_ok_and(|v| v.trim() == "1");
     if log_text {
         log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");

@@ -28,6 +28,8 @@ pub struct Config {
     /// A local or self-hosted Bot API server instead of api.telegram.org.
     pub api_url: Option<url::Url>,
     pub faq_path: PathBuf,
+    /// Telegram user ids of operators (`ADMIN_IDS`): who may use `/reload` and `/stats`.
+    pub admin_ids: Vec<u64>,
 }
 
 /// A configuration problem, naming the variable.
@@ -85,8 +87,32 @@ impl Config {
                 ConfigError(format!("TELOXIDE_API_URL is not a valid URL ({e}): {raw}"))
             })?),
         };
-        Ok(Config { token: Token(token), api_url, faq_path: faq_path(var) })
+        let admin_ids = admin_ids(var("ADMIN_IDS").as_deref().unwrap_or_default())?;
+        Ok(Config { token: Token(token), api_url, faq_path: faq_path(var), admin_ids })
     }
+}
+
+/// Reads `ADMIN_IDS`: Telegram user ids separated by commas (spaces and an empty value
+/// allowed). Anything else is an error naming the variable and the bad part, so a typo never
+/// silently locks the operators out or lets the wrong person in.
+pub fn admin_ids(raw: &str) -> Result<Vec<u64>, ConfigError> {
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<u64>() {
+            Ok(id) if id > 0 => {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            _ => {
+                return Err(ConfigError(format!(
+                    "ADMIN_IDS must be numeric Telegram user ids separated by commas \
+                     (e.g. ADMIN_IDS=123456789,987654321); `{part}` is not one"
+                )))
+            }
+        }
+    }
+    Ok(ids)
 }
 
 #[cfg(test)]
@@ -134,6 +160,23 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.0.starts_with("TELOXIDE_API_URL"), "{err}");
+    }
+
+    #[test]
+    fn admin_ids_are_read_and_a_malformed_one_is_named() {
+        let c = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a")])).unwrap();
+        assert!(c.admin_ids.is_empty());
+        let c =
+            Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a"), ("ADMIN_IDS", " 12, 34,,12 ")]))
+                .unwrap();
+        assert_eq!(c.admin_ids, [12, 34]);
+        for bad in ["12;34", "@someone", "-5", "0", "12 34"] {
+            let err = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a"), ("ADMIN_IDS", bad)]))
+                .unwrap_err();
+            assert!(err.0.starts_with("ADMIN_IDS must be numeric"), "{bad}: {err}");
+        }
+        let err = admin_ids("123,abc").unwrap_err();
+        assert!(err.0.contains("`abc`"), "{err}");
     }
 
     #[test]

@@ -48,6 +48,13 @@ fn run_bot() -> i32 {
             return 1;
         }
     };
+    let gaps = match faqbot::gaps::GapLog::from_env() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("faqbot: {e}");
+            return 2;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -55,6 +62,6 @@ fn run_bot() -> i32 {
             return 1;
         }
     };
-    runtime.block_on(faqbot::bot::run(config, engine));
+    runtime.block_on(faqbot::bot::run(config, engine, gaps));
     0
 }

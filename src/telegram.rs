@@ -2,10 +2,11 @@
 //! ([`Engine`]) and sends its replies, within Telegram's limits and without logging anyone's
 //! words or identity.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -21,8 +22,11 @@ use teloxide::types::{
 use teloxide::utils::command::BotCommands;
 use teloxide::RequestError;
 
+use crate::faq::TELEGRAM_TEXT_LIMIT;
+use crate::gaps::{Day, GapLog, Stats};
+use crate::matcher::{Match, Outcome};
 use crate::ratelimit::{IncomingLimiter, OutgoingGate, SendLimits, Verdict};
-use crate::reply::{Engine, LangHints, Reply};
+use crate::reply::{telegram_len, Action, Block, Engine, LangHints, Reply};
 
 /// The error type of handlers.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -45,9 +49,35 @@ pub enum Command {
     Language,
 }
 
+/// Operator commands: honoured only in a private chat with a user listed in `ADMIN_IDS`;
+/// anyone else gets the same reply as for any unknown command. They are never registered
+/// with `setMyCommands`, so families never see them in the command menu.
+#[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
+#[command(rename_rule = "lowercase")]
+pub enum OperatorCommand {
+    /// Reload the FAQ file; if it is invalid, keep serving the old one and show the errors.
+    Reload,
+    /// Counts of questions per topic, suggestions and fallbacks since the start.
+    Stats,
+}
+
+/// What operators set up: who they are, the FAQ file to reload, and whether unanswered
+/// questions are kept. Everything is off by default.
+#[derive(Default)]
+pub struct Operators {
+    /// Telegram user ids allowed to use the [`OperatorCommand`]s (`ADMIN_IDS`).
+    pub admin_ids: Vec<u64>,
+    /// The FAQ file that `/reload` and SIGHUP read again; without it, reloading reports that
+    /// it is not available.
+    pub faq_path: Option<PathBuf>,
+    /// Where questions that ended in a suggestion or the fallback are kept (`GAPS_PATH`).
+    pub gaps: Option<GapLog>,
+}
+
 /// State shared by all handlers: the engine (replaceable on reload), each person's chosen
 /// language, and, for a few seconds, when each chat wrote and was written to (for the rate
-/// limits). Nothing else is kept about anyone.
+/// limits). Besides that only counts of outcomes (for `/stats`) and, when an operator turns it
+/// on, masked questions without any id (in the gaps file). Nothing else is kept about anyone.
 pub struct Shared {
     engine: RwLock<Arc<Engine>>,
     chosen: Mutex<HashMap<UserId, String>>,
@@ -56,19 +86,95 @@ pub struct Shared {
     gate: OutgoingGate,
     /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
     log_text: AtomicBool,
+    admins: HashSet<UserId>,
+    faq_path: Option<PathBuf>,
+    gaps: Option<Arc<GapLog>>,
+    stats: Mutex<Stats>,
+    /// Held while a reload runs, so that two reloads (SIGHUP and /reload) never race and
+    /// leave the older file in service.
+    reloading: Mutex<()>,
 }
 
 impl Shared {
-    /// Wraps an engine.
+    /// Wraps an engine, with no operators, no reloading and no gaps file.
     #[must_use]
     pub fn new(engine: Engine) -> Arc<Shared> {
+        Shared::with_operators(engine, Operators::default())
+    }
+
+    /// Wraps an engine, with what operators set up.
+    #[must_use]
+    pub fn with_operators(engine: Engine, operators: Operators) -> Arc<Shared> {
         Arc::new(Shared {
             engine: RwLock::new(Arc::new(engine)),
             chosen: Mutex::new(HashMap::new()),
             incoming: IncomingLimiter::default(),
             gate: OutgoingGate::new(SendLimits::default()),
             log_text: AtomicBool::new(false),
+            admins: operators.admin_ids.into_iter().map(UserId).collect(),
+            faq_path: operators.faq_path,
+            gaps: operators.gaps.map(Arc::new),
+            stats: Mutex::new(Stats::new(Day::today())),
+            reloading: Mutex::new(()),
         })
+    }
+
+    /// Whether `user` is an operator (listed in `ADMIN_IDS`).
+    #[must_use]
+    pub fn is_operator(&self, user: Option<&teloxide::types::User>) -> bool {
+        user.is_some_and(|u| !u.is_bot && self.admins.contains(&u.id))
+    }
+
+    /// The counts since the start, as `/stats` shows them.
+    #[must_use]
+    pub fn stats_text(&self) -> String {
+        let engine = self.engine();
+        let mut text = self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .render(&engine.faq);
+        if let Some(gaps) = &self.gaps {
+            let _ = std::fmt::Write::write_fmt(
+                &mut text,
+                format_args!(
+                    "\nUnanswered questions are kept for {} days: see `faqbot gaps`.",
+                    gaps.retention_days()
+                ),
+            );
+        }
+        text
+    }
+
+    /// Reads the FAQ file again and, if it is valid, puts it in service; if not, the engine in
+    /// service stays. Returns an operator-facing summary, or the errors (`PATH:LINE:COL: ...`).
+    /// Blocking (reads the file and builds the index): see [`reload`] for async callers.
+    pub fn reload(&self) -> Result<String, String> {
+        let Some(path) = &self.faq_path else {
+            return Err("Reloading is not available: no FAQ file is configured.".to_string());
+        };
+        let _one_at_a_time =
+            self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match crate::faq::load(path) {
+            Ok(loaded) => {
+                let warnings = loaded.warnings.len();
+                let engine = Engine::new(loaded.faq);
+                let summary = format!(
+                    "Reloaded {}: {} topics in {} languages{}.",
+                    path.display(),
+                    engine.faq.topics.len(),
+                    engine.faq.languages.len(),
+                    if warnings > 0 {
+                        format!("; {warnings} warning(s), see `faqbot check`")
+                    } else {
+                        String::new()
+                    }
+                );
+                self.replace_engine(engine);
+                Ok(summary)
+            }
+            Err(e) => Err(format!("Reload failed; still serving the previous FAQ.\n{e}")),
+        }
     }
 
     /// Allows logging question texts at debug level (an operator's explicit choice).
@@ -95,6 +201,79 @@ impl Shared {
     fn choose_language(&self, user: UserId, lang: String) {
         self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user, lang);
     }
+
+    fn record_outcome(&self, outcome: &Outcome, engine: &Engine) {
+        self.stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(outcome, &engine.faq);
+    }
+
+    fn record_tap(&self, topic: &str) {
+        self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record_tap(topic);
+    }
+
+    /// Keeps a question that ended in a suggestion or the fallback, if keeping is on. The
+    /// write runs on tokio's blocking pool and is not awaited: appending a line is quick, but
+    /// the first write of a day also drops expired entries (rewriting the file), and neither
+    /// may hold up an async worker or the reply. Failures are logged without the text.
+    fn keep_gap(&self, engine: &Arc<Engine>, question: &str, m: &Match, language: &str) {
+        let Some(gaps) = &self.gaps else { return };
+        if !matches!(m.outcome, Outcome::Suggest(_) | Outcome::Fallback) {
+            return;
+        }
+        let (gaps, engine) = (gaps.clone(), engine.clone());
+        let (question, m, language) = (question.to_string(), m.clone(), language.to_string());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = gaps.record(&question, &m, &language, &engine.faq) {
+                log::warn!("keeping an unanswered question failed: {e}");
+            }
+        });
+    }
+}
+
+/// Reloads the FAQ off the async workers ([`Shared::reload`] reads a file and builds the
+/// index), and logs the outcome: `trigger` says what asked for it (`SIGHUP`, `/reload`).
+pub async fn reload(shared: Arc<Shared>, trigger: &str) -> Result<String, String> {
+    let result = tokio::task::spawn_blocking(move || shared.reload()).await.unwrap_or_else(|_| {
+        Err("Reload failed (internal error); still serving the previous FAQ.".into())
+    });
+    match &result {
+        Ok(summary) => log::info!("{trigger}: {summary}"),
+        Err(errors) => log::error!("{trigger}: {errors}"),
+    }
+    result
+}
+
+/// Leaves room for escaping and the closing note within one Telegram message.
+const OPERATOR_REPLY_LIMIT: usize = TELEGRAM_TEXT_LIMIT - 200;
+
+/// An operator-facing reply (English: operators are staff) as one plain-text message: whole
+/// lines up to Telegram's limit, then a count of the lines left out. It is sent as escaped
+/// HTML like every reply, so `<` or `&` in an error message shows as typed.
+#[must_use]
+pub fn operator_reply(text: &str) -> Reply {
+    let mut kept = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut shown = 0;
+    for line in &lines {
+        let line: String = line.chars().take(OPERATOR_REPLY_LIMIT / 2).collect();
+        if telegram_len(&kept) + telegram_len(&line) + 1 > OPERATOR_REPLY_LIMIT {
+            break;
+        }
+        if !kept.is_empty() {
+            kept.push('\n');
+        }
+        kept.push_str(&line);
+        shown += 1;
+    }
+    if shown < lines.len() {
+        kept.push_str(&format!(
+            "\n... and {} more line(s): run `faqbot check` to see them all.",
+            lines.len() - shown
+        ));
+    }
+    Reply { language: "en".to_string(), blocks: vec![Block::Text(kept)], buttons: Vec::new() }
 }
 
 /// The language to use for a person when their message does not tell.
@@ -334,6 +513,13 @@ where
             })
             .endpoint(on_command::<R>),
         )
+        .branch(
+            dptree::filter_map(|msg: Message, me: Me| {
+                let name = me.user.username.clone().unwrap_or_default();
+                msg.text().and_then(|t| OperatorCommand::parse(t, &name).ok())
+            })
+            .endpoint(on_operator_command::<R>),
+        )
         .endpoint(on_message::<R>);
     let callbacks = Update::filter_callback_query().endpoint(on_callback::<R>);
     dptree::entry().branch(messages).branch(callbacks)
@@ -487,6 +673,8 @@ where
                 let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
                 let client = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
                 let (reply, m) = engine.ask(&text, LangHints { chosen: chosen.as_deref(), client });
+                shared.record_outcome(&m.outcome, &engine);
+                shared.keep_gap(&engine, &text, &m, &reply.language);
                 log::info!(
                     "chat {tag}: question: language {}, outcome {}, score {:.2}",
                     reply.language,
@@ -504,6 +692,54 @@ where
             }
         };
         send_paced(&bot, &shared.gate, msg.chat.id, &reply).await?;
+        Ok(())
+    };
+    guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
+}
+
+/// An operator command: carried out for an operator in a private chat; anyone else, or any
+/// group, gets the unknown-command reply, exactly as for a command that does not exist.
+async fn on_operator_command<R>(
+    bot: R,
+    msg: Message,
+    cmd: OperatorCommand,
+    shared: Arc<Shared>,
+) -> HandlerResult
+where
+    R: Requester<Err = RequestError> + Send + Sync,
+    R::SendMessage: Send,
+    R::AnswerCallbackQuery: Send,
+    R::SetMyCommands: Send,
+{
+    let work = async {
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
+            .await?
+        {
+            return Ok(());
+        }
+        let tag = chat_tag(msg.chat.id);
+        let name = format!("{cmd:?}").to_lowercase();
+        // Private chats only: the replies name files on the server, not for a group to read.
+        if !msg.chat.is_private() || !shared.is_operator(msg.from.as_ref()) {
+            log::info!("chat {tag}: operator command /{name} refused: not an operator");
+            let engine = shared.engine();
+            let lang = hinted_language(&engine, &shared, msg.from.as_ref());
+            send_paced(&bot, &shared.gate, msg.chat.id, &engine.unknown_command(&lang)).await?;
+            return Ok(());
+        }
+        log::info!("chat {tag}: operator command /{name}");
+        let text = match cmd {
+            OperatorCommand::Stats => shared.stats_text(),
+            OperatorCommand::Reload => match reload(shared.clone(), "/reload").await {
+                Ok(summary) => {
+                    // The command menus' descriptions come from faq.json too.
+                    register_commands(&bot, &shared.engine()).await;
+                    summary
+                }
+                Err(errors) => errors,
+            },
+        };
+        send_paced(&bot, &shared.gate, msg.chat.id, &operator_reply(&text)).await?;
         Ok(())
     };
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
@@ -534,6 +770,13 @@ where
         let result = engine.callback(q.data.as_deref(), &lang);
         if let Some(code) = &result.chosen_language {
             shared.choose_language(q.from.id, code.clone());
+        }
+        if result.reply.is_some() {
+            if let Some(Action::Topic(id)) = q.data.as_deref().and_then(Action::decode) {
+                if engine.faq.topic(&id).is_some() {
+                    shared.record_tap(&id);
+                }
+            }
         }
         log::info!(
             "button tap: {}",
@@ -602,5 +845,35 @@ where
                 redact(&e)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_operator_reply_fits_one_message_and_says_what_was_left_out() {
+        let errors: Vec<String> = (1..=500)
+            .map(|i| format!("/srv/faq.json:{i}:3: error: unknown field `<tag & {i}>`"))
+            .collect();
+        let reply = operator_reply(&format!("Reload failed.\n{}", errors.join("\n")));
+        let chunks = reply.telegram_chunks();
+        assert_eq!(chunks.len(), 1, "one message");
+        // Escaped HTML: what Telegram shows is at most 4096 characters.
+        let visible = reply.to_plain();
+        assert!(telegram_len(&visible) <= TELEGRAM_TEXT_LIMIT, "{}", telegram_len(&visible));
+        assert!(chunks[0].contains("&lt;tag &amp; 1&gt;"), "not escaped: {}", &chunks[0][..200]);
+        let shown = visible.lines().filter(|l| l.starts_with("/srv/faq.json:")).count();
+        assert!(shown > 10 && shown < 500, "{shown}");
+        assert!(
+            visible.ends_with(&format!(
+                "... and {} more line(s): run `faqbot check` to see them all.",
+                500 - shown
+            )),
+            "{visible}"
+        );
+        // A short one is whole.
+        assert_eq!(operator_reply("Reloaded.\nok").to_plain(), "Reloaded.\nok");
     }
 }

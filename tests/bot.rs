@@ -319,3 +319,136 @@ fn command_menus_cover_every_language_within_telegram_limits() {
         }
     }
 }
+
+// ---------------------------------------------------------------- operator commands
+
+/// The default mock user's id (teloxide_tests' `MockUser::ID`).
+const OPERATOR: u64 = MockUser::ID;
+
+fn mock_operated(
+    update: impl teloxide_tests::IntoUpdate,
+    operators: faqbot::telegram::Operators,
+) -> (Mock, Arc<Shared>) {
+    let shared = Shared::with_operators(engine(), operators);
+    let mut bot = MockBot::new(update, handler_tree::<Bot>());
+    bot.dependencies(deps![shared.clone()]);
+    (bot, shared)
+}
+
+/// A copy of faq.json in a fresh directory, with the English answer of `closure` changed.
+fn changed_faq_copy(name: &str, marker: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("faqbot-bot-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json");
+    let mut faq: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped).unwrap()).unwrap();
+    let topic =
+        faq["topics"].as_array_mut().unwrap().iter_mut().find(|t| t["id"] == "closure").unwrap();
+    topic["answer"]["en"] = serde_json::Value::String(marker.to_string());
+    let path = dir.join("faq.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&faq).unwrap()).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn operator_commands_are_refused_to_others_exactly_like_unknown_commands() {
+    let stranger = || MockUser::new().id(777_000_111).build();
+    let unknown = {
+        let (mut bot, _) = mock(MockMessageText::new().text("/nosuchcommand").from(stranger()));
+        bot.dispatch().await;
+        texts(&bot)
+    };
+    assert_eq!(unknown.len(), 1);
+    let marker = "CHANGED ANSWER that a refused reload must not serve";
+    let path = changed_faq_copy("refused", marker);
+    let operators = || faqbot::telegram::Operators {
+        admin_ids: vec![OPERATOR],
+        faq_path: Some(path.clone()),
+        gaps: None,
+    };
+    for command in ["/reload", "/stats", "/stats@test_bot"] {
+        let (mut bot, shared) =
+            mock_operated(MockMessageText::new().text(command).from(stranger()), operators());
+        bot.dispatch().await;
+        assert_eq!(texts(&bot), unknown, "{command} from a non-operator");
+        // A refused /reload changed nothing.
+        let served = shared.engine().faq.topic("closure").unwrap().answer["en"].clone();
+        assert_ne!(served, marker, "{command} reloaded the FAQ for a non-operator");
+    }
+    // Nor does an operator's command work in a group, where others would read the reply.
+    let in_group =
+        MockMessageText::new().text("/stats@test_bot").chat(MockGroupChat::new().build());
+    let (mut bot, _) = mock_operated(in_group, operators());
+    bot.dispatch().await;
+    assert_eq!(texts(&bot), unknown, "an operator command in a group");
+}
+
+#[tokio::test]
+async fn operator_reload_serves_the_changed_file_and_keeps_the_old_one_when_invalid() {
+    let marker = "CHANGED ANSWER served after /reload";
+    let path = changed_faq_copy("reload", marker);
+    let operators = faqbot::telegram::Operators {
+        admin_ids: vec![OPERATOR],
+        faq_path: Some(path.clone()),
+        gaps: None,
+    };
+    let (mut bot, shared) = mock_operated(MockMessageText::new().text("/reload"), operators);
+    bot.dispatch().await;
+    let reply = texts(&bot);
+    assert_eq!(reply.len(), 1, "{reply:?}");
+    assert!(
+        reply[0].starts_with("Reloaded ") && reply[0].contains(" topics in 4 languages"),
+        "{reply:?}"
+    );
+    assert_eq!(shared.engine().faq.topic("closure").unwrap().answer["en"], marker);
+    bot.update(MockMessageText::new().text("When will the ICRC office in Azerbaijan close?"));
+    bot.dispatch().await;
+    assert!(texts(&bot).join("\n").contains(marker), "{:?}", texts(&bot));
+
+    // Broken: the previous (changed) FAQ stays in service and the errors are shown.
+    std::fs::write(&path, "{\n  \"languages\": [\"en\",\n  oops\n}\n").unwrap();
+    bot.update(MockMessageText::new().text("/reload"));
+    bot.dispatch().await;
+    let reply = texts(&bot).join("\n");
+    assert!(reply.starts_with("Reload failed; still serving the previous FAQ."), "{reply}");
+    assert!(reply.contains(&format!("{}:3:", path.display())), "no PATH:LINE:COL: {reply}");
+    assert_eq!(shared.engine().faq.topic("closure").unwrap().answer["en"], marker);
+    bot.update(MockMessageText::new().text("When will the ICRC office in Azerbaijan close?"));
+    bot.dispatch().await;
+    assert!(texts(&bot).join("\n").contains(marker), "{:?}", texts(&bot));
+}
+
+#[tokio::test]
+async fn stats_count_questions_taps_suggestions_and_fallbacks_for_an_operator() {
+    let operators =
+        faqbot::telegram::Operators { admin_ids: vec![OPERATOR], faq_path: None, gaps: None };
+    let questions = ["When will the ICRC office in Azerbaijan close?", "qwzx vbnm plkj"];
+    let (mut bot, _) = mock_operated(MockMessageText::new().text(questions[0]), operators);
+    bot.dispatch().await;
+    bot.update(MockMessageText::new().text(questions[1]));
+    bot.dispatch().await;
+    bot.update(MockCallbackQuery::new().data("t:closure"));
+    bot.dispatch().await;
+    bot.update(MockMessageText::new().text("/stats"));
+    bot.dispatch().await;
+    let text = texts(&bot).join("\n");
+    // The outcomes as the engine decides them (the matcher's tuning may change), counted.
+    let engine = engine();
+    let mut expected = faqbot::gaps::Stats::new(faqbot::gaps::Day::today());
+    for q in questions {
+        let hints = faqbot::reply::LangHints { chosen: None, client: Some("en") };
+        expected.record(&engine.ask(q, hints).1.outcome, &engine.faq);
+    }
+    expected.record_tap("closure");
+    assert_eq!(expected.fallbacks, 1, "the nonsense question is expected to fall back");
+    assert_eq!(text, expected.render(&engine.faq));
+    assert!(text.contains("2 question(s)") && text.contains("Fallbacks (nothing fitted): 1"));
+}
+
+#[test]
+fn operator_commands_are_not_in_any_command_menu() {
+    for (_, commands) in faqbot::telegram::command_menus(&engine()) {
+        let names: Vec<&str> = commands.iter().map(|c| c.command.as_str()).collect();
+        assert!(!names.contains(&"reload") && !names.contains(&"stats"), "{names:?}");
+    }
+}
