@@ -23,6 +23,8 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause after the first failed `getUpdates`, doubling up to the second.
 const POLL_BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// How often the rate limits forget chats that went quiet.
+const FORGET_EVERY: Duration = Duration::from_secs(5);
 /// Updates that may wait for one chat's worker. One person's burst must never fill it: a full
 /// queue would hold up the updates of everyone else.
 const WORKER_QUEUE: usize = 1024;
@@ -144,6 +146,16 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
     let operators =
         Operators { admin_ids: config.admin_ids.clone(), faq_path: Some(config.faq_path), gaps };
     let shared = Shared::with_operators(engine, operators);
+    {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(FORGET_EVERY);
+            loop {
+                every.tick().await;
+                shared.forget_idle_chats();
+            }
+        });
+    }
     #[cfg(unix)]
     if let Some(mut hangups) = hangups {
         let (shared, bot) = (shared.clone(), bot.clone());

@@ -3,6 +3,8 @@
 //! messages of one chat are answered in a short time.
 //!
 //! Both keep only chat ids and times, in memory, for a few seconds: nothing of what is said.
+//! The bot calls their `forget_idle` methods every few seconds (see `bot.rs`), so a chat's id
+//! is gone soon after it stops writing, however quiet the bot is.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -111,6 +113,17 @@ impl OutgoingGate {
         tokio::time::sleep_until(at).await;
     }
 
+    /// Forgets every chat whose schedule is back to idle at `now`: nothing is then known of it.
+    pub fn forget_idle(&self, now: Instant) {
+        self.chats.lock().unwrap_or_else(PoisonError::into_inner).retain(|_, g| !g.is_idle(now));
+    }
+
+    /// How many chats the gate knows of now.
+    #[must_use]
+    pub fn chats_known(&self) -> usize {
+        self.chats.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
     /// Holds back everything to `chat` until `until` (Telegram asked to wait).
     pub fn hold(&self, chat: i64, until: Instant) {
         self.chats
@@ -160,6 +173,9 @@ struct ChatState {
     arrivals: VecDeque<i64>,
     /// Whether this burst's notice went out already.
     noticed: bool,
+    /// When the latest message was judged (Unix seconds, the bot's clock): a backlog of old
+    /// messages being worked through keeps the chat known.
+    judged: i64,
 }
 
 /// Counts each chat's messages by the time Telegram received them (the message date), so the
@@ -180,12 +196,21 @@ impl IncomingLimiter {
     /// message counts, answered or not, so someone who keeps sending stays limited until they
     /// pause for the length of the window.
     pub fn check(&self, chat: i64, date: i64) -> Verdict {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.check_at(chat, date, now)
+    }
+
+    /// [`IncomingLimiter::check`] with the bot's clock given (for tests).
+    pub fn check_at(&self, chat: i64, date: i64, now: i64) -> Verdict {
         let window = self.limit.window_secs;
         let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
         if chats.len() > PRUNE_ABOVE {
             chats.retain(|_, s| s.arrivals.back().is_some_and(|&last| last > date - window));
         }
         let state = chats.entry(chat).or_default();
+        state.judged = now;
         state.arrivals.push_back(date);
         while state.arrivals.len() > self.limit.max + 1 {
             state.arrivals.pop_front();
@@ -202,6 +227,23 @@ impl IncomingLimiter {
         } else {
             Verdict::Ignore
         }
+    }
+}
+
+impl IncomingLimiter {
+    /// Forgets every chat with no message dated, nor judged, within the window before `now`
+    /// (Unix seconds): its next message would be answered anyway, so nothing is lost.
+    pub fn forget_idle(&self, now: i64) {
+        let window = self.limit.window_secs;
+        self.chats.lock().unwrap_or_else(PoisonError::into_inner).retain(|_, s| {
+            s.judged > now - window || s.arrivals.back().is_some_and(|&last| last > now - window)
+        });
+    }
+
+    /// How many chats the limiter knows of now.
+    #[must_use]
+    pub fn chats_known(&self) -> usize {
+        self.chats.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 }
 
@@ -242,6 +284,31 @@ mod tests {
         // After a pause as long as the window, answers again.
         assert_eq!(l.check(1, 110), Answer);
         assert_eq!(l.check(1, 111), Answer);
+    }
+
+    #[test]
+    fn idle_chats_are_forgotten() {
+        let l = IncomingLimiter::new(ChatLimit { max: 3, window_secs: 10 });
+        l.check_at(1, 100, 100);
+        l.check_at(2, 105, 105);
+        // A backlog: old messages judged now stay counted.
+        l.check_at(3, 50, 110);
+        l.forget_idle(104);
+        assert_eq!(l.chats_known(), 3);
+        l.forget_idle(111);
+        assert_eq!(l.chats_known(), 2, "chat 1 is idle since 100");
+        l.forget_idle(115);
+        assert_eq!(l.chats_known(), 1, "chat 3 was judged at 110");
+        l.forget_idle(120);
+        assert_eq!(l.chats_known(), 0);
+
+        let gate = OutgoingGate::new(SendLimits::default());
+        let now = Instant::now();
+        gate.hold(7, now + Duration::from_secs(3));
+        gate.forget_idle(now);
+        assert_eq!(gate.chats_known(), 1, "held: still needed");
+        gate.forget_idle(now + Duration::from_secs(10));
+        assert_eq!(gate.chats_known(), 0);
     }
 
     #[test]

@@ -119,6 +119,13 @@ impl Shared {
         })
     }
 
+    /// Forgets the chats the rate limits no longer need (quiet for their window): called
+    /// every few seconds, so that chat ids are kept for seconds, not until the next restart.
+    pub fn forget_idle_chats(&self) {
+        self.incoming.forget_idle(unix_now());
+        self.gate.forget_idle(tokio::time::Instant::now());
+    }
+
     /// Whether `user` is an operator (listed in `ADMIN_IDS`).
     #[must_use]
     pub fn is_operator(&self, user: Option<&teloxide::types::User>) -> bool {
