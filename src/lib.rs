@@ -13,6 +13,7 @@ mod jsonpos;
 pub mod logging;
 pub mod matcher;
 pub mod reply;
+pub mod synth;
 pub mod telegram;
 pub mod text;
 
