@@ -370,42 +370,51 @@ fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
         for unknown_weight in [0.2f32, 0.5, 1.0] {
             for topic_weight in [0.6f32, 0.85, 1.0] {
                 for keyword_bonus in [0.0f32, 0.05, 0.1] {
-                    let params = Params { beta, unknown_weight, topic_weight, keyword_bonus };
-                    let index = crate::matcher::Index::build_with(faq, params);
-                    let scored: Vec<_> = cases.iter().map(|c| index.scored(&c.question)).collect();
-                    for answer in [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] {
-                        for margin in [0.0, 0.04, 0.08, 0.12] {
-                            for suggest in [0.15, 0.2, 0.25, 0.3] {
-                                let t = crate::faq::Thresholds { answer, suggest, margin };
-                                let mut all = Tally::default();
-                                for (c, s) in cases.iter().zip(&scored) {
-                                    let outcome = s.decide(&t);
-                                    let v = Verdict {
-                                        best: s.ranked.first().map(|r| id(r.0)),
-                                        answered: match outcome {
-                                            Outcome::Answer(i) => Some(id(i)),
-                                            _ => None,
-                                        },
-                                        offered: match &outcome {
-                                            Outcome::Suggest(l) => {
-                                                l.iter().map(|&i| id(i)).collect()
-                                            }
-                                            _ => Vec::new(),
-                                        },
-                                    };
-                                    all.add(c, &v);
-                                }
-                                let loss = 5.0 * all.wrong_rate()
-                                    + 4.0 * all.oos_rate()
-                                    + (1.0 - all.answered_rate())
-                                    + 2.0 * (1.0 - all.offered_rate());
-                                if loss < best {
-                                    best = loss;
-                                    let _ = writeln!(
+                    for answer_factor in [0.0f32, 0.6, 0.8] {
+                        let params = Params {
+                            beta,
+                            unknown_weight,
+                            topic_weight,
+                            keyword_bonus,
+                            answer_factor,
+                        };
+                        let index = crate::matcher::Index::build_with(faq, params);
+                        let scored: Vec<_> =
+                            cases.iter().map(|c| index.scored(&c.question)).collect();
+                        for answer in [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] {
+                            for margin in [0.0, 0.04, 0.08, 0.12] {
+                                for suggest in [0.15, 0.2, 0.25, 0.3] {
+                                    let t = crate::faq::Thresholds { answer, suggest, margin };
+                                    let mut all = Tally::default();
+                                    for (c, s) in cases.iter().zip(&scored) {
+                                        let outcome = s.decide(&t);
+                                        let v = Verdict {
+                                            best: s.ranked.first().map(|r| id(r.0)),
+                                            answered: match outcome {
+                                                Outcome::Answer(i) => Some(id(i)),
+                                                _ => None,
+                                            },
+                                            offered: match &outcome {
+                                                Outcome::Suggest(l) => {
+                                                    l.iter().map(|&i| id(i)).collect()
+                                                }
+                                                _ => Vec::new(),
+                                            },
+                                        };
+                                        all.add(c, &v);
+                                    }
+                                    let loss = 5.0 * all.wrong_rate()
+                                        + 4.0 * all.oos_rate()
+                                        + (1.0 - all.answered_rate())
+                                        + 2.0 * (1.0 - all.offered_rate());
+                                    if loss < best {
+                                        best = loss;
+                                        let _ = writeln!(
                                         out,
                                         "loss {loss:.4}: {params:?} answer {answer} suggest {suggest} margin {margin}: top1 {:.3} answered {:.3} wrong {:.3} offered {:.3} oos {:.3}",
                                         all.top1_rate(), all.answered_rate(), all.wrong_rate(), all.offered_rate(), all.oos_rate()
                                     );
+                                    }
                                 }
                             }
                         }

@@ -327,8 +327,7 @@ pub fn parse(src: &str) -> Result<Loaded, Vec<Diagnostic>> {
             }]);
         }
     };
-    let positions = jsonpos::positions(src);
-    let diagnostics = validate(&faq, &positions);
+    let diagnostics = validate(&faq, src);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         Err(diagnostics)
     } else {
@@ -336,16 +335,33 @@ pub fn parse(src: &str) -> Result<Loaded, Vec<Diagnostic>> {
     }
 }
 
-/// Collects findings, each at the position of the JSON value it concerns.
-struct Findings<'a> {
-    positions: &'a Positions,
-    list: Vec<Diagnostic>,
+/// Collects findings, each with the JSON pointer of the value it concerns; positions are
+/// looked up only when there is something to report (a large FAQ loads faster).
+struct Findings {
+    list: Vec<(Severity, String, String)>,
 }
 
-impl Findings<'_> {
+impl Findings {
     fn push(&mut self, severity: Severity, pointer: &str, message: String) {
-        let (line, col) = self.positions.find(pointer);
-        self.list.push(Diagnostic { severity, line, col, message });
+        self.list.push((severity, pointer.to_string(), message));
+    }
+
+    /// Resolves the pointers to lines and columns in `src`, in file order.
+    fn into_diagnostics(self, src: &str) -> Vec<Diagnostic> {
+        if self.list.is_empty() {
+            return Vec::new();
+        }
+        let positions: Positions = jsonpos::positions(src);
+        let mut out: Vec<Diagnostic> = self
+            .list
+            .into_iter()
+            .map(|(severity, pointer, message)| {
+                let (line, col) = positions.find(&pointer);
+                Diagnostic { severity, line, col, message }
+            })
+            .collect();
+        out.sort_by_key(|d| (d.line, d.col));
+        out
     }
     fn error(&mut self, pointer: &str, message: String) {
         self.push(Severity::Error, pointer, message);
@@ -355,8 +371,8 @@ impl Findings<'_> {
     }
 }
 
-fn validate(faq: &Faq, positions: &Positions) -> Vec<Diagnostic> {
-    let mut f = Findings { positions, list: Vec::new() };
+fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
+    let mut f = Findings { list: Vec::new() };
     let langs = &faq.languages;
 
     if langs.is_empty() {
@@ -530,8 +546,7 @@ fn validate(faq: &Faq, positions: &Positions) -> Vec<Diagnostic> {
         );
     }
 
-    f.list.sort_by_key(|d| (d.line, d.col));
-    f.list
+    f.into_diagnostics(src)
 }
 
 /// Checks that a localized text exists and is not empty in every language, and names no other.

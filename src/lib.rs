@@ -17,6 +17,7 @@ pub mod logging;
 pub mod matcher;
 pub mod ratelimit;
 pub mod reply;
+pub mod synth;
 pub mod telegram;
 pub mod text;
 

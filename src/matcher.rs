@@ -4,18 +4,20 @@
 //! since people type those in Latin letters too) is split into words. Words are weighted by how
 //! informative they are across topics (IDF). A message's words are matched to the vocabulary
 //! exactly, by stem (one word is the other plus an ending: `oğlum`/`oğlumdan`) or by edit
-//! distance (typos), through a character-trigram index so the cost grows slowly with the FAQ.
+//! distance (typos), through a prefix index and a one-deletion index, so the cost grows slowly with the FAQ.
 //! A phrasing scores by how much of it the message covers and how much of the message it
 //! explains; a topic scores by its best phrasing, and the thresholds in faq.json turn the scores
 //! into an answer, suggestions or an honest fallback.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::faq::{Faq, Thresholds};
 use crate::text::{self, Script};
 
 /// Shortest word compared by edit distance; shorter words must match exactly or by stem.
-const MIN_FUZZY_CHARS: usize = 4;
+const MIN_FUZZY_CHARS: usize = 5;
+/// Words at least this long may differ by two edits.
+const LONG_WORD_CHARS: usize = 8;
 /// Lowest similarity at which two words count as the same.
 const MIN_WORD_SIM: f32 = 0.74;
 /// How many topics the matcher reports, best first.
@@ -35,11 +37,19 @@ pub struct Params {
     pub topic_weight: f32,
     /// Bonus per matched keyword of the topic.
     pub keyword_bonus: f32,
+    /// Weight of the answer's own sentences as phrasings (0: not indexed).
+    pub answer_factor: f32,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { beta: 1.0, unknown_weight: 0.5, topic_weight: 0.85, keyword_bonus: 0.1 }
+        Params {
+            beta: 1.0,
+            unknown_weight: 0.5,
+            topic_weight: 0.85,
+            keyword_bonus: 0.1,
+            answer_factor: 0.8,
+        }
     }
 }
 
@@ -151,6 +161,8 @@ struct Phrasing {
     weight: f32,
     /// Original text (for explanations).
     text: String,
+    /// Multiplier of its score: 1 for a question phrasing, less for a sentence of the answer.
+    factor: f32,
 }
 
 /// The searchable form of a FAQ.
@@ -159,8 +171,10 @@ pub struct Index {
     term_ids: HashMap<String, u32>,
     idf: Vec<f32>,
     mean_idf: f32,
-    /// Trigram → terms containing it.
-    trigrams: HashMap<[char; 3], Vec<u32>>,
+    /// Term ids sorted by their text, to find the terms sharing a prefix (inflected forms).
+    sorted: Vec<u32>,
+    /// One-letter deletions of terms → terms (finds one-edit typos without scanning).
+    deletions: HashMap<String, Vec<u32>>,
     /// Term → phrasings containing it.
     postings: Vec<Vec<u32>>,
     /// Term → topics using it as a keyword.
@@ -178,46 +192,74 @@ pub struct Index {
     params: Params,
 }
 
-fn trigrams_of(word: &str) -> Vec<[char; 3]> {
-    let chars: Vec<char> =
-        std::iter::once('^').chain(word.chars()).chain(std::iter::once('$')).collect();
-    let mut out: Vec<[char; 3]> = chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+/// Calls `f` with the word with each one of its letters left out, reusing one buffer.
+fn for_each_deletion(word: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    for (i, c) in word.char_indices() {
+        buf.clear();
+        buf.push_str(&word[..i]);
+        buf.push_str(&word[i + c.len_utf8()..]);
+        f(buf);
+    }
+}
+
+/// The word with each one of its letters left out (sorted, without repeats).
+fn one_deletions(word: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_deletion(word, &mut String::new(), |d| out.push(d.to_string()));
     out.sort_unstable();
     out.dedup();
     out
 }
 
-/// Similarity of two different normalised words (0 when they do not count as the same word).
-#[must_use]
-pub fn word_sim(a: &str, b: &str) -> f32 {
-    if a == b {
-        return 1.0;
+/// The first `n` characters of a word (all of it if shorter).
+fn prefix_chars(word: &str, n: usize) -> &str {
+    match word.char_indices().nth(n) {
+        Some((i, _)) => &word[..i],
+        None => word,
     }
+}
+
+/// Similarity of a word and an inflected form of it (one is the other with an ending, or
+/// nearly), which all four languages use heavily; 0 when they are not.
+fn stem_sim(a: &str, b: &str) -> f32 {
     let la = a.chars().count();
     let lb = b.chars().count();
     let (short, long) = (la.min(lb), la.max(lb));
     let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-    // One word is the other with an ending (or nearly): inflection, which all four
-    // languages use heavily.
-    let stem = if (prefix >= 4 && prefix + 1 >= short)
+    if (prefix >= 4 && prefix + 1 >= short)
         || (prefix >= 3 && prefix == short && long - prefix <= 2)
     {
         0.75 + 0.2 * prefix as f32 / long as f32
     } else {
         0.0
-    };
-    let edit = if short >= MIN_FUZZY_CHARS && long - short <= 2 {
-        let d = strsim::osa_distance(a, b);
-        let max_edits = if short >= 8 { 2 } else { 1 };
-        if d <= max_edits {
-            1.0 - d as f32 / long as f32
-        } else {
-            0.0
-        }
+    }
+}
+
+/// Similarity of a word and a mistyped form of it (one edit, two for long words); 0 when
+/// they are further apart.
+fn edit_sim(a: &str, b: &str) -> f32 {
+    let la = a.chars().count();
+    let lb = b.chars().count();
+    let (short, long) = (la.min(lb), la.max(lb));
+    if short < MIN_FUZZY_CHARS || long - short > 2 {
+        return 0.0;
+    }
+    let d = strsim::osa_distance(a, b);
+    let max_edits = if short >= LONG_WORD_CHARS { 2 } else { 1 };
+    if d <= max_edits {
+        1.0 - d as f32 / long as f32
     } else {
         0.0
-    };
-    let s = stem.max(edit);
+    }
+}
+
+/// Similarity of two normalised words (0 when they do not count as the same word).
+#[must_use]
+pub fn word_sim(a: &str, b: &str) -> f32 {
+    if a == b {
+        return 1.0;
+    }
+    let s = stem_sim(a, b).max(edit_sim(a, b));
     if s >= MIN_WORD_SIM {
         s
     } else {
@@ -244,8 +286,8 @@ impl Index {
         let lang_bit =
             |lang: &str| languages.iter().position(|l| l == lang).map_or(0, |i| 1u32 << i.min(31));
 
-        let mut stop_words = HashSet::new();
-        let mut lang_words: HashMap<String, u32> = HashMap::new();
+        let mut stop_words = HashSet::default();
+        let mut lang_words: HashMap<String, u32> = HashMap::default();
         for (lang, words) in &faq.stop_words {
             for w in words {
                 for t in text::words(w) {
@@ -254,7 +296,7 @@ impl Index {
                 }
             }
         }
-        let mut small_talk = HashMap::new();
+        let mut small_talk = HashMap::default();
         for (kind, map) in [
             (SmallTalk::Greeting, &faq.small_talk.greeting),
             (SmallTalk::Thanks, &faq.small_talk.thanks),
@@ -272,7 +314,7 @@ impl Index {
         }
 
         let mut terms: Vec<String> = Vec::new();
-        let mut term_ids: HashMap<String, u32> = HashMap::new();
+        let mut term_ids: HashMap<String, u32> = HashMap::default();
         let mut intern = |w: &str, terms: &mut Vec<String>| -> u32 {
             if let Some(&id) = term_ids.get(w) {
                 return id;
@@ -286,9 +328,21 @@ impl Index {
         let mut phrasings = Vec::new();
         let mut keyword_terms: Vec<(u32, u32)> = Vec::new();
         for (ti, topic) in faq.topics.iter().enumerate() {
-            for (lang, questions) in &topic.questions {
+            // The question phrasings, and the answer's sentences: people often ask with the
+            // answer's own words ("blood samples", "facts and figures").
+            let sources = topic
+                .questions
+                .iter()
+                .flat_map(|(lang, qs)| qs.iter().map(move |q| (lang, q.as_str(), 1.0)));
+            let answers =
+                topic.answer.iter().filter(|_| params.answer_factor > 0.0).flat_map(|(lang, a)| {
+                    a.split(['.', '!', '?', '\u{0589}', '\n', ';'])
+                        .filter(|s| s.split_whitespace().count() >= 3)
+                        .map(move |s| (lang, s, params.answer_factor))
+                });
+            for (lang, q, factor) in sources.chain(answers) {
                 let bit = lang_bit(lang);
-                for q in questions {
+                {
                     for variant in variants(q, lang) {
                         let mut ids: Vec<u32> = Vec::new();
                         for w in text::words(&variant) {
@@ -305,6 +359,7 @@ impl Index {
                                 terms: ids,
                                 weight: 0.0,
                                 text: variant,
+                                factor,
                             });
                         }
                     }
@@ -352,10 +407,14 @@ impl Index {
         for p in &mut phrasings {
             p.weight = p.terms.iter().map(|&t| idf[t as usize]).sum();
         }
-        let mut trigrams: HashMap<[char; 3], Vec<u32>> = HashMap::new();
+        let mut sorted: Vec<u32> = (0..terms.len() as u32).collect();
+        sorted.sort_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        let mut deletions: HashMap<String, Vec<u32>> = HashMap::default();
         for (id, term) in terms.iter().enumerate() {
-            for g in trigrams_of(term) {
-                trigrams.entry(g).or_default().push(id as u32);
+            if term.chars().count() >= MIN_FUZZY_CHARS {
+                for d in one_deletions(term) {
+                    deletions.entry(d).or_default().push(id as u32);
+                }
             }
         }
 
@@ -364,7 +423,8 @@ impl Index {
             term_ids,
             idf,
             mean_idf,
-            trigrams,
+            sorted,
+            deletions,
             postings,
             keyword_topics,
             term_topics,
@@ -392,34 +452,75 @@ impl Index {
     }
 
     /// Vocabulary terms similar to a message word, with their similarity, best first.
+    /// Candidates come from two indexes, never a scan: terms sharing the first three letters
+    /// (inflected forms) and terms one deletion away from the word or from one of its
+    /// deletions (typos: a letter added, left out, changed or swapped).
     fn similar_terms(&self, word: &str) -> Vec<(u32, f32)> {
-        let mut out = Vec::new();
+        let mut out: Vec<(u32, f32)> = Vec::new();
+        let mut add = |id: u32, s: f32| {
+            if s >= MIN_WORD_SIM {
+                out.push((id, s));
+            }
+        };
         if let Some(&id) = self.term_ids.get(word) {
-            out.push((id, 1.0));
+            add(id, 1.0);
         }
         let len = word.chars().count();
         if len >= 3 {
-            let mut seen: HashMap<u32, u16> = HashMap::new();
-            let grams = trigrams_of(word);
-            for g in &grams {
-                if let Some(ids) = self.trigrams.get(g) {
-                    for &id in ids {
-                        *seen.entry(id).or_insert(0) += 1;
-                    }
-                }
-            }
-            // A stem or a one-letter typo shares at least two trigrams with the word.
-            let need = if grams.len() >= 4 { 2 } else { 1 };
-            for (id, shared) in seen {
-                if shared < need || out.first().is_some_and(|&(e, _)| e == id) {
-                    continue;
-                }
-                let s = word_sim(word, &self.terms[id as usize]);
-                if s > 0.0 {
-                    out.push((id, s));
+            let prefix = prefix_chars(word, 3);
+            let start = self.sorted.partition_point(|&t| self.terms[t as usize].as_str() < prefix);
+            for &t in self.sorted[start..]
+                .iter()
+                .take_while(|&&t| self.terms[t as usize].starts_with(prefix))
+            {
+                let term = &self.terms[t as usize];
+                if term != word {
+                    add(t, stem_sim(word, term));
                 }
             }
         }
+        // A word the FAQ knows is spelled right; look for typos only in the others.
+        let known = self.term_ids.contains_key(word);
+        if len >= MIN_FUZZY_CHARS && !known {
+            let mut typo_candidates: Vec<u32> = Vec::new();
+            if let Some(ids) = self.deletions.get(word) {
+                typo_candidates.extend(ids);
+            }
+            let mut buf = String::new();
+            for_each_deletion(word, &mut buf, |d| {
+                if let Some(&id) = self.term_ids.get(d) {
+                    typo_candidates.push(id);
+                }
+                if let Some(ids) = self.deletions.get(d) {
+                    typo_candidates.extend(ids);
+                }
+            });
+            // Long words may carry two typos: look further only when one edit found nothing.
+            if typo_candidates.is_empty() && len >= LONG_WORD_CHARS {
+                let (mut buf, mut buf2) = (String::new(), String::new());
+                for_each_deletion(word, &mut buf, |d| {
+                    for_each_deletion(d, &mut buf2, |d2| {
+                        if let Some(&id) = self.term_ids.get(d2) {
+                            typo_candidates.push(id);
+                        }
+                        if let Some(ids) = self.deletions.get(d2) {
+                            typo_candidates.extend(ids);
+                        }
+                    });
+                });
+            }
+            typo_candidates.sort_unstable();
+            typo_candidates.dedup();
+            for t in typo_candidates {
+                let term = &self.terms[t as usize];
+                if term != word {
+                    add(t, edit_sim(word, term));
+                }
+            }
+        }
+        // A term found both ways keeps its better similarity.
+        out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        out.dedup_by_key(|e| e.0);
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     }
@@ -478,7 +579,7 @@ impl Index {
     /// Scores every topic against the message; returns `(topic, score)` best first.
     fn score(&self, words: &[String], explain: Option<&mut Vec<Explanation>>) -> Vec<(usize, f32)> {
         let content: Vec<&String> = {
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)).collect()
         };
         if content.is_empty() || self.phrasings.is_empty() {
@@ -497,76 +598,91 @@ impl Index {
         let total_weight: f32 = weights.iter().sum();
 
         // Best similarity of each vocabulary term to any message word.
-        let mut term_best: HashMap<u32, f32> = HashMap::new();
+        let mut term_best: HashMap<u32, f32> = HashMap::default();
         for m in &matches {
             for &(t, s) in m {
                 let e = term_best.entry(t).or_insert(0.0);
                 *e = e.max(s);
             }
         }
+        // Dense per-phrasing and per-topic sums (cheaper than maps at thousands of topics);
+        // `touched` lists the phrasings that matched anything.
+        let (np, nt) = (self.phrasings.len(), self.topic_count);
+        let mut coverage = vec![0f32; np];
+        let mut touched: Vec<u32> = Vec::new();
         // Coverage numerator per phrasing: sum of IDF × similarity of its matched terms.
-        let mut coverage: HashMap<u32, f32> = HashMap::new();
         for (&t, &s) in &term_best {
             let w = self.idf[t as usize] * s;
             for &ph in &self.postings[t as usize] {
-                *coverage.entry(ph).or_insert(0.0) += w;
+                if coverage[ph as usize] == 0.0 {
+                    touched.push(ph);
+                }
+                coverage[ph as usize] += w;
             }
         }
         // Precision numerator per phrasing and per topic: each message word credits its best
-        // match in that phrasing (or topic) once.
-        let mut precision: HashMap<u32, f32> = HashMap::new();
-        let mut topic_precision: HashMap<u32, f32> = HashMap::new();
-        let mut keyword_hits: HashMap<u32, f32> = HashMap::new();
+        // match in that phrasing (or topic) once; matches come best first.
+        let mut precision = vec![0f32; np];
+        let mut credited = vec![u32::MAX; np];
+        let mut topic_precision = vec![0f32; nt];
+        let mut topic_credited = vec![u32::MAX; nt];
+        let mut keyword_hits = vec![0f32; nt];
+        let mut keyword_credited = vec![u32::MAX; nt];
         for (qi, m) in matches.iter().enumerate() {
-            let mut credited: HashSet<u32> = HashSet::new();
-            let mut credited_topics: HashSet<u32> = HashSet::new();
-            let mut credited_keywords: HashSet<u32> = HashSet::new();
+            let q = qi as u32;
             for &(t, s) in m {
+                let w = weights[qi] * s;
                 for &ph in &self.postings[t as usize] {
-                    if credited.insert(ph) {
-                        *precision.entry(ph).or_insert(0.0) += weights[qi] * s;
+                    if credited[ph as usize] != q {
+                        credited[ph as usize] = q;
+                        precision[ph as usize] += w;
                     }
                 }
                 for &topic in &self.term_topics[t as usize] {
-                    if credited_topics.insert(topic) {
-                        *topic_precision.entry(topic).or_insert(0.0) += weights[qi] * s;
+                    if topic_credited[topic as usize] != q {
+                        topic_credited[topic as usize] = q;
+                        topic_precision[topic as usize] += w;
                     }
                 }
                 for &topic in &self.keyword_topics[t as usize] {
-                    if credited_keywords.insert(topic) {
-                        *keyword_hits.entry(topic).or_insert(0.0) += s;
+                    if keyword_credited[topic as usize] != q {
+                        keyword_credited[topic as usize] = q;
+                        keyword_hits[topic as usize] += s;
                     }
                 }
             }
         }
 
         let beta2 = p.beta * p.beta;
-        let mut best: HashMap<u32, (f32, u32, f32, f32)> = HashMap::new();
-        for (&ph, &cov_num) in &coverage {
+        // Best phrasing per topic: (score, phrasing, coverage, precision).
+        let mut best: Vec<(f32, u32, f32, f32)> = vec![(-1.0, 0, 0.0, 0.0); nt];
+        for &ph in &touched {
             let phrasing = &self.phrasings[ph as usize];
-            let c = (cov_num / phrasing.weight).min(1.0);
-            let pr = (precision.get(&ph).copied().unwrap_or(0.0) / total_weight).min(1.0);
-            let f = if c + pr > 0.0 { (1.0 + beta2) * c * pr / (beta2 * pr + c) } else { 0.0 };
-            let e = best.entry(phrasing.topic).or_insert((0.0, ph, c, pr));
+            let c = (coverage[ph as usize] / phrasing.weight).min(1.0);
+            let pr = (precision[ph as usize] / total_weight).min(1.0);
+            let f = if c + pr > 0.0 { (1.0 + beta2) * c * pr / (beta2 * pr + c) } else { 0.0 }
+                * phrasing.factor;
+            let e = &mut best[phrasing.topic as usize];
             if f > e.0 {
                 *e = (f, ph, c, pr);
             }
         }
+        let topic_precision_of = |topic: usize| (topic_precision[topic] / total_weight).min(1.0);
         let mut ranked: Vec<(usize, f32)> = best
             .iter()
-            .map(|(&topic, &(f, _, _, _))| {
-                let tp =
-                    (topic_precision.get(&topic).copied().unwrap_or(0.0) / total_weight).min(1.0);
-                let kw = keyword_hits.get(&topic).copied().unwrap_or(0.0) * p.keyword_bonus;
-                let s = f.max(p.topic_weight * tp * f.sqrt()) + kw;
-                (topic as usize, s.min(1.0))
+            .enumerate()
+            .filter(|(_, b)| b.0 >= 0.0)
+            .map(|(topic, &(f, _, _, _))| {
+                let kw = keyword_hits[topic] * p.keyword_bonus;
+                let s = f.max(p.topic_weight * topic_precision_of(topic) * f.sqrt()) + kw;
+                (topic, s.min(1.0))
             })
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 
         if let Some(out) = explain {
             for &(topic, score) in ranked.iter().take(3) {
-                let (_, ph, c, pr) = best[&(topic as u32)];
+                let (_, ph, c, pr) = best[topic];
                 let phrasing = &self.phrasings[ph as usize];
                 let mut pairs = Vec::new();
                 for (qi, m) in matches.iter().enumerate() {
@@ -582,9 +698,7 @@ impl Index {
                     .filter(|(t, _)| self.keyword_topics[*t as usize].contains(&(topic as u32)))
                     .map(|(t, _)| self.terms[*t as usize].clone())
                     .collect();
-                let tp = (topic_precision.get(&(topic as u32)).copied().unwrap_or(0.0)
-                    / total_weight)
-                    .min(1.0);
+                let tp = topic_precision_of(topic);
                 out.push(Explanation {
                     topic,
                     score,
@@ -707,7 +821,10 @@ mod tests {
     }
 
     #[test]
-    fn trigrams_mark_word_boundaries() {
-        assert_eq!(trigrams_of("ab"), vec![['^', 'a', 'b'], ['a', 'b', '$']]);
+    fn deletions_and_prefixes_work_on_characters() {
+        assert_eq!(one_deletions("abb"), vec!["ab".to_string(), "bb".to_string()]);
+        assert_eq!(one_deletions("əb"), vec!["b".to_string(), "ə".to_string()]);
+        assert_eq!(prefix_chars("ağac", 3), "ağa");
+        assert_eq!(prefix_chars("ab", 3), "ab");
     }
 }

@@ -4,7 +4,7 @@
 //! `е` for `ё`, with emoji and stray invisible characters. Both sides of a comparison go through
 //! [`normalize`], so these differences vanish before matching.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Characters of a message considered for matching; the rest is ignored (a cap, not a slowdown).
 pub const MAX_INPUT_CHARS: usize = 1500;
@@ -51,8 +51,12 @@ fn is_invisible(c: char) -> bool {
 #[must_use]
 pub fn normalize(s: &str) -> String {
     let mut folded = String::with_capacity(s.len().min(MAX_INPUT_CHARS * 2));
-    for c in s.chars().filter(|&c| !is_invisible(c)).take(MAX_INPUT_CHARS).nfkc() {
-        fold_char(c, &mut folded);
+    let visible = s.chars().filter(|&c| !is_invisible(c)).take(MAX_INPUT_CHARS);
+    // Most text is already in NFKC; the quick check spares the decomposition work.
+    if is_nfkc_quick(visible.clone()) == IsNormalized::Yes {
+        visible.for_each(|c| fold_char(c, &mut folded));
+    } else {
+        visible.nfkc().for_each(|c| fold_char(c, &mut folded));
     }
     let mut out = String::with_capacity(folded.len());
     for word in folded.split_whitespace() {
