@@ -577,6 +577,12 @@ async fn flood_of_users(users: i64, base: i64) -> f64 {
         s.sent.len(),
         (last - first).as_secs_f64()
     );
+    if let Some(kib) = bot.resident_kib() {
+        println!(
+            "resident memory of the bot after answering {users} questions: {:.1} MB",
+            kib as f64 / 1024.0
+        );
+    }
     rate
 }
 

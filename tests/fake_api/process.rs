@@ -49,6 +49,13 @@ impl BotProcess {
     }
 
     /// Everything the bot wrote to stderr so far.
+    /// The bot's resident memory in KiB (VmRSS), where /proc tells it.
+    pub fn resident_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     pub fn stderr(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
