@@ -156,17 +156,25 @@ impl Tally {
 #[must_use]
 pub fn judge(engine: &Engine, question: &str) -> Verdict {
     let m = engine.index.classify(question);
-    let id = |i: usize| engine.faq.topics[i].id.clone();
-    Verdict {
-        best: m.ranked.first().map(|r| id(r.0)),
-        answered: match m.outcome {
-            Outcome::Answer(i) => Some(id(i)),
-            _ => None,
-        },
-        offered: match &m.outcome {
-            Outcome::Suggest(list) => list.iter().map(|&i| id(i)).collect(),
-            _ => Vec::new(),
-        },
+    Verdict::of(&engine.faq, &m.ranked, &m.outcome)
+}
+
+impl Verdict {
+    /// The verdict of a ranking and the outcome decided from it, with topic ids.
+    #[must_use]
+    pub fn of(faq: &Faq, ranked: &[(usize, f32)], outcome: &Outcome) -> Verdict {
+        let id = |i: usize| faq.topics[i].id.clone();
+        Verdict {
+            best: ranked.first().map(|r| id(r.0)),
+            answered: match outcome {
+                Outcome::Answer(i) => Some(id(*i)),
+                _ => None,
+            },
+            offered: match outcome {
+                Outcome::Suggest(list) => list.iter().map(|&i| id(i)).collect(),
+                _ => Vec::new(),
+            },
+        }
     }
 }
 
@@ -365,7 +373,6 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 /// loss that weighs a confident wrong answer far above a mere suggestion.
 fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
     let mut best = f64::MAX;
-    let id = |i: usize| faq.topics[i].id.clone();
     for beta in [1.0f32, 1.5, 2.0, 3.0] {
         for unknown_weight in [0.2f32, 0.5, 1.0] {
             for topic_weight in [0.6f32, 0.85, 1.0] {
@@ -388,19 +395,7 @@ fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
                                     let mut all = Tally::default();
                                     for (c, s) in cases.iter().zip(&scored) {
                                         let outcome = s.decide(&t);
-                                        let v = Verdict {
-                                            best: s.ranked.first().map(|r| id(r.0)),
-                                            answered: match outcome {
-                                                Outcome::Answer(i) => Some(id(i)),
-                                                _ => None,
-                                            },
-                                            offered: match &outcome {
-                                                Outcome::Suggest(l) => {
-                                                    l.iter().map(|&i| id(i)).collect()
-                                                }
-                                                _ => Vec::new(),
-                                            },
-                                        };
+                                        let v = Verdict::of(faq, &s.ranked, &outcome);
                                         all.add(c, &v);
                                     }
                                     let loss = 5.0 * all.wrong_rate()
