@@ -25,9 +25,12 @@ const POLL_BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How often the rate limits forget chats that went quiet.
 const FORGET_EVERY: Duration = Duration::from_secs(5);
-/// Updates that may wait for one chat's worker. One person's burst must never fill it: a full
-/// queue would hold up the updates of everyone else.
-const WORKER_QUEUE: usize = 1024;
+/// Updates that may wait for one chat's worker. Handlers return as soon as their reply is
+/// queued (see [`crate::outbox`]), so a worker's queue empties quickly; still, one person's
+/// burst must never fill it, as a full queue would hold up the updates of everyone else.
+const WORKER_QUEUE: usize = 64;
+/// How often a stopping bot looks whether the replies still queued have gone out.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
 
 /// Replaces the default panic message, which could quote what someone wrote (a failed slice
 /// prints the string) and is written past the token-scrubbing logger, by a log line with the
@@ -172,6 +175,7 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
         log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");
     }
     shared.set_log_text(log_text);
+    shared.send_in_background(true);
     let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::handler_tree::<Bot>())
         .dependencies(dptree::deps![shared.clone()])
         // Edited messages, channel posts, group chatter not meant for the bot: left quietly.
@@ -217,6 +221,11 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
                 wait_for_telegram(&bot).await;
             }
         }
+    }
+    // The handlers are done; their replies may still wait for their turn (the deadline above
+    // still holds).
+    while shared.chats_with_replies_pending() > 0 {
+        tokio::time::sleep(DRAIN_POLL).await;
     }
     log::info!("stopped");
 }

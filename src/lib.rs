@@ -15,6 +15,7 @@ mod jsonpos;
 pub mod lint;
 pub mod logging;
 pub mod matcher;
+pub mod outbox;
 pub mod ratelimit;
 pub mod reply;
 pub mod synth;

@@ -55,7 +55,11 @@ fn run_bot() -> i32 {
             return 2;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: Telegram lets a bot send about 30 messages a second, and a question takes
+    // well under a millisecond to match (`cargo bench`), so more threads would add only their
+    // stacks and malloc arenas (measured by the resilience benchmark: 28.7 MB after 1,000
+    // questions with two worker threads, 24.3 MB with one).
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("faqbot: cannot start the async runtime: {e}");

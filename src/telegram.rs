@@ -25,6 +25,7 @@ use teloxide::RequestError;
 use crate::faq::TELEGRAM_TEXT_LIMIT;
 use crate::gaps::{Day, GapLog, Stats};
 use crate::matcher::{Match, Outcome};
+use crate::outbox::Outbox;
 use crate::ratelimit::{IncomingLimiter, OutgoingGate, SendLimits, Verdict};
 use crate::reply::{telegram_len, Action, Block, Engine, LangHints, Reply};
 
@@ -86,6 +87,11 @@ pub struct Shared {
     gate: OutgoingGate,
     /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
     log_text: AtomicBool,
+    /// Whether handlers hand their replies to `outbox` and return (the running bot), rather
+    /// than send them before returning (tests that inspect what a handler sent).
+    background: AtomicBool,
+    /// Replies waiting for their chat's turn, when `background` is on.
+    outbox: Outbox<Reply>,
     admins: HashSet<UserId>,
     faq_path: Option<PathBuf>,
     gaps: Option<Arc<GapLog>>,
@@ -111,6 +117,8 @@ impl Shared {
             incoming: IncomingLimiter::default(),
             gate: OutgoingGate::new(SendLimits::default()),
             log_text: AtomicBool::new(false),
+            background: AtomicBool::new(false),
+            outbox: Outbox::default(),
             admins: operators.admin_ids.into_iter().map(UserId).collect(),
             faq_path: operators.faq_path,
             gaps: operators.gaps.map(Arc::new),
@@ -187,6 +195,19 @@ impl Shared {
     /// Allows logging question texts at debug level (an operator's explicit choice).
     pub fn set_log_text(&self, on: bool) {
         self.log_text.store(on, Ordering::Relaxed);
+    }
+
+    /// Makes handlers hand their replies over to be sent in the background, in order per chat,
+    /// and return at once: what the running bot does (see [`crate::outbox`]). Off by default,
+    /// so that a handler has sent its reply when it returns.
+    pub fn send_in_background(&self, on: bool) {
+        self.background.store(on, Ordering::Relaxed);
+    }
+
+    /// How many chats have replies being sent or waiting (background sending only).
+    #[must_use]
+    pub fn chats_with_replies_pending(&self) -> usize {
+        self.outbox.busy_chats()
     }
 
     /// The engine now in service.
@@ -357,6 +378,33 @@ where
     R::SetMyCommands: Send,
 {
     send_paced(bot, crate::ratelimit::outgoing(), chat, reply).await
+}
+
+/// Sends `reply` to `chat`: at once, or, when the bot sends in the background, after the
+/// chat's earlier replies, by a task that lives while the chat has replies waiting. An error
+/// is returned only when sending at once; in the background an undeliverable reply is logged
+/// by [`send_paced`].
+async fn deliver<R>(bot: &R, shared: &Arc<Shared>, chat: ChatId, reply: Reply) -> HandlerResult
+where
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
+    R::SendMessage: Send,
+    R::AnswerCallbackQuery: Send,
+    R::SetMyCommands: Send,
+{
+    if !shared.background.load(Ordering::Relaxed) {
+        send_paced(bot, &shared.gate, chat, &reply).await?;
+        return Ok(());
+    }
+    if shared.outbox.push(chat.0, reply) {
+        let (bot, shared) = (bot.clone(), Arc::clone(shared));
+        tokio::spawn(async move {
+            while let Some(reply) = shared.outbox.next(chat.0) {
+                // Failures are logged inside, without the chat or the text.
+                let _ = send_paced(&bot, &shared.gate, chat, &reply).await;
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Sends a reply (split within Telegram's length limit), each message waiting for its slot at
@@ -538,13 +586,13 @@ where
 /// what someone wrote (see the panic hook in `bot.rs`).
 async fn guarded<R, F>(
     bot: &R,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     chat: Option<ChatId>,
     user: Option<&teloxide::types::User>,
     work: F,
 ) -> HandlerResult
 where
-    R: Requester<Err = RequestError>,
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
@@ -560,7 +608,7 @@ where
             log::error!("handling an update of chat {} panicked; apologising", chat_tag(chat));
             let engine = shared.engine();
             let lang = hinted_language(&engine, shared, user);
-            send_paced(bot, &shared.gate, chat, &engine.error(&lang)).await?;
+            deliver(bot, shared, chat, engine.error(&lang)).await?;
             Ok(())
         }
     }
@@ -571,13 +619,13 @@ where
 /// (`too_many`), later ones nothing until the chat slows down.
 async fn within_limit<R>(
     bot: &R,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     chat: ChatId,
     user: Option<&teloxide::types::User>,
     date: i64,
-) -> Result<bool, RequestError>
+) -> Result<bool, HandlerError>
 where
-    R: Requester<Err = RequestError>,
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
@@ -588,7 +636,7 @@ where
             log::info!("chat {} is over the message limit: notice sent", chat_tag(chat));
             let engine = shared.engine();
             let lang = hinted_language(&engine, shared, user);
-            send_paced(bot, &shared.gate, chat, &engine.too_many(&lang)).await?;
+            deliver(bot, shared, chat, engine.too_many(&lang)).await?;
             Ok(false)
         }
         Verdict::Ignore => {
@@ -617,7 +665,7 @@ fn test_hook_panic(text: &str) {
 
 async fn on_command<R>(bot: R, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Send + Sync,
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
@@ -642,7 +690,7 @@ where
             Command::Contacts => engine.contacts(&lang),
             Command::Language => engine.language_menu(&lang),
         };
-        send_paced(&bot, &shared.gate, msg.chat.id, &reply).await?;
+        deliver(&bot, &shared, msg.chat.id, reply).await?;
         Ok(())
     };
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
@@ -650,7 +698,7 @@ where
 
 async fn on_message<R>(bot: R, msg: Message, me: Me, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Send + Sync,
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
@@ -698,7 +746,7 @@ where
                 engine.not_text(&hinted)
             }
         };
-        send_paced(&bot, &shared.gate, msg.chat.id, &reply).await?;
+        deliver(&bot, &shared, msg.chat.id, reply).await?;
         Ok(())
     };
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
@@ -713,7 +761,7 @@ async fn on_operator_command<R>(
     shared: Arc<Shared>,
 ) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Send + Sync,
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
@@ -731,7 +779,7 @@ where
             log::info!("chat {tag}: operator command /{name} refused: not an operator");
             let engine = shared.engine();
             let lang = hinted_language(&engine, &shared, msg.from.as_ref());
-            send_paced(&bot, &shared.gate, msg.chat.id, &engine.unknown_command(&lang)).await?;
+            deliver(&bot, &shared, msg.chat.id, engine.unknown_command(&lang)).await?;
             return Ok(());
         }
         log::info!("chat {tag}: operator command /{name}");
@@ -746,7 +794,7 @@ where
                 Err(errors) => errors,
             },
         };
-        send_paced(&bot, &shared.gate, msg.chat.id, &operator_reply(&text)).await?;
+        deliver(&bot, &shared, msg.chat.id, operator_reply(&text)).await?;
         Ok(())
     };
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
@@ -761,7 +809,7 @@ fn unix_now() -> i64 {
 
 async fn on_callback<R>(bot: R, q: CallbackQuery, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Send + Sync,
+    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
     R::SendMessage: Send,
     R::AnswerCallbackQuery: Send,
     R::SetMyCommands: Send,
@@ -802,9 +850,9 @@ where
         if let Err(e) = answer.await {
             log::warn!("answering a button tap failed: {}", redact(&e));
         }
-        if let (Some(chat), Some(reply)) = (chat, &result.reply) {
+        if let (Some(chat), Some(reply)) = (chat, result.reply) {
             if within_limit(&bot, &shared, chat, Some(&q.from), unix_now()).await? {
-                send_paced(&bot, &shared.gate, chat, reply).await?;
+                deliver(&bot, &shared, chat, reply).await?;
             }
         }
         Ok(())

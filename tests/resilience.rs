@@ -554,6 +554,7 @@ async fn bad_input_is_answered_calmly_or_ignored() {
 /// Sends `users` questions at once and returns the sustained rate (messages a second).
 async fn flood_of_users(users: i64, base: i64) -> f64 {
     let (api, bot) = start(Faults::default(), &[]).await;
+    let idle_kib = bot.resident_kib();
     let pool = questions();
     let mut expected = HashMap::new();
     let mut texts = Vec::new();
@@ -577,11 +578,22 @@ async fn flood_of_users(users: i64, base: i64) -> f64 {
         s.sent.len(),
         (last - first).as_secs_f64()
     );
-    if let Some(kib) = bot.resident_kib() {
+    if let (Some(idle), Some(kib)) = (idle_kib, bot.resident_kib()) {
         println!(
-            "resident memory of the bot after answering {users} questions: {:.1} MB",
+            "resident memory of the bot: {:.1} MB when polling, {:.1} MB after answering {users} questions",
+            idle as f64 / 1024.0,
             kib as f64 / 1024.0
         );
+        let mb = |field| bot.status_kib(field).map_or(f64::NAN, |k| k as f64 / 1024.0);
+        println!(
+            "  of which heap and stacks (RssAnon) {:.1} MB, code and libraries (RssFile) {:.1} MB; peak (VmHWM) {:.1} MB",
+            mb("RssAnon"),
+            mb("RssFile"),
+            mb("VmHWM")
+        );
+        for (mapping, kib) in bot.resident_by_mapping().into_iter().take(8) {
+            println!("  {:>6.1} MB  {mapping}", kib as f64 / 1024.0);
+        }
     }
     rate
 }

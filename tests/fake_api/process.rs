@@ -1,5 +1,6 @@
 //! The real `faqbot` binary, run against a fake server, its stderr captured.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -48,14 +49,42 @@ impl BotProcess {
         BotProcess { child, log }
     }
 
-    /// Everything the bot wrote to stderr so far.
     /// The bot's resident memory in KiB (VmRSS), where /proc tells it.
     pub fn resident_kib(&self) -> Option<u64> {
+        self.status_kib("VmRSS")
+    }
+
+    /// A memory figure in KiB from /proc/PID/status: `VmRSS`, `RssAnon` (heap and stacks),
+    /// `RssFile` (the program's code and libraries), `VmHWM` (the peak).
+    pub fn status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let line = status.lines().find(|l| l.split(':').next() == Some(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// Resident KiB per mapping (the program, each library, `[heap]`, `[anon]`), from
+    /// /proc/PID/smaps, largest first: where the memory goes.
+    pub fn resident_by_mapping(&self) -> Vec<(String, u64)> {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{}/smaps", self.child.id())) else {
+            return Vec::new();
+        };
+        let mut per: HashMap<String, u64> = HashMap::new();
+        let mut name = String::new();
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.first().is_some_and(|f| f.contains('-') && !f.ends_with(':')) {
+                name = fields.get(5).map_or("[anon]", |n| n).to_string();
+            } else if fields.first() == Some(&"Rss:") {
+                *per.entry(name.clone()).or_default() +=
+                    fields.get(1).and_then(|k| k.parse::<u64>().ok()).unwrap_or(0);
+            }
+        }
+        let mut per: Vec<(String, u64)> = per.into_iter().collect();
+        per.sort_by_key(|p| std::cmp::Reverse(p.1));
+        per
+    }
+
+    /// Everything the bot wrote to stderr so far.
     pub fn stderr(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
