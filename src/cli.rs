@@ -190,7 +190,8 @@ pub struct AskJson<'a> {
     /// Set only when the bot would answer this topic outright.
     pub topic: Option<String>,
     pub score: f64,
-    /// Topics the bot would offer as "did you mean" buttons.
+    /// Topics the bot would offer as buttons: "did you mean" when unsure, or related topics
+    /// beside an answer.
     pub suggestions: Vec<String>,
     /// `answer`, `suggest`, `small-talk`, `fallback` or `empty`.
     pub outcome: &'static str,
@@ -198,7 +199,7 @@ pub struct AskJson<'a> {
 
 fn outcome_kind(o: &Outcome) -> &'static str {
     match o {
-        Outcome::Answer(_) => "answer",
+        Outcome::Answer { .. } => "answer",
         Outcome::Suggest(_) => "suggest",
         Outcome::SmallTalk(_) => "small-talk",
         Outcome::Fallback => "fallback",
@@ -221,12 +222,14 @@ pub fn ask_one(
             question,
             language: reply.language.clone(),
             topic: match m.outcome {
-                Outcome::Answer(i) => Some(id(i)),
+                Outcome::Answer { topic, .. } => Some(id(topic)),
                 _ => None,
             },
             score: (f64::from(m.score()) * 1000.0).round() / 1000.0,
             suggestions: match &m.outcome {
-                Outcome::Suggest(list) => list.iter().map(|&i| id(i)).collect(),
+                Outcome::Suggest(list) | Outcome::Answer { related: list, .. } => {
+                    list.iter().map(|&i| id(i)).collect()
+                }
                 _ => Vec::new(),
             },
             outcome: outcome_kind(&m.outcome),

@@ -167,11 +167,13 @@ impl Verdict {
         Verdict {
             best: ranked.first().map(|r| id(r.0)),
             answered: match outcome {
-                Outcome::Answer(i) => Some(id(*i)),
+                Outcome::Answer { topic, .. } => Some(id(*topic)),
                 _ => None,
             },
             offered: match outcome {
-                Outcome::Suggest(list) => list.iter().map(|&i| id(i)).collect(),
+                Outcome::Suggest(list) | Outcome::Answer { related: list, .. } => {
+                    list.iter().map(|&i| id(i)).collect()
+                }
                 _ => Vec::new(),
             },
         }
@@ -391,7 +393,12 @@ fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
                         for answer in [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] {
                             for margin in [0.0, 0.04, 0.08, 0.12] {
                                 for suggest in [0.15, 0.2, 0.25, 0.3] {
-                                    let t = crate::faq::Thresholds { answer, suggest, margin };
+                                    let t = crate::faq::Thresholds {
+                                        answer,
+                                        suggest,
+                                        margin,
+                                        related: faq.thresholds.related,
+                                    };
                                     let mut all = Tally::default();
                                     for (c, s) in cases.iter().zip(&scored) {
                                         let outcome = s.decide(&t);

@@ -64,11 +64,21 @@ pub struct Thresholds {
     pub suggest: f64,
     /// The best topic must lead the second by this much to be answered outright.
     pub margin: f64,
+    /// Beside an answer, other topics scoring at least this much (and at least `suggest`) are
+    /// offered as buttons, since the message may be about them too. 1 turns this off.
+    #[serde(default = "Thresholds::default_related")]
+    pub related: f64,
+}
+
+impl Thresholds {
+    fn default_related() -> f64 {
+        Thresholds::default().related
+    }
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { answer: 0.55, suggest: 0.2, margin: 0.04 }
+        Thresholds { answer: 0.55, suggest: 0.2, margin: 0.04, related: 0.55 }
     }
 }
 
@@ -398,7 +408,8 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
 
     let t = faq.thresholds;
     let in_range = |x: f64| (0.0..=1.0).contains(&x);
-    if !in_range(t.answer) || !in_range(t.suggest) || !in_range(t.margin) || t.suggest > t.answer {
+    if ![t.answer, t.suggest, t.margin, t.related].into_iter().all(in_range) || t.suggest > t.answer
+    {
         f.warning(
             "/thresholds",
             "thresholds must lie between 0 and 1, with `suggest` at most `answer`".into(),

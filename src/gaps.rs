@@ -544,7 +544,7 @@ impl Stats {
     /// Counts the outcome of one question (`faq` names the topic of an answer).
     pub fn record(&mut self, outcome: &Outcome, faq: &Faq) {
         match outcome {
-            Outcome::Answer(i) => {
+            Outcome::Answer { topic: i, .. } => {
                 let id = faq.topics.get(*i).map_or_else(|| "?".to_string(), |t| t.id.clone());
                 *self.answered.entry(id).or_insert(0) += 1;
             }

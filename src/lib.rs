@@ -31,7 +31,7 @@ pub use reply::Engine;
 #[must_use]
 pub fn outcome_name(outcome: &Outcome, faq: &Faq) -> String {
     match outcome {
-        Outcome::Answer(i) => {
+        Outcome::Answer { topic: i, .. } => {
             faq.topics.get(*i).map_or_else(|| "answer".to_string(), |t| t.id.clone())
         }
         Outcome::Suggest(_) => "suggest".to_string(),

@@ -131,7 +131,7 @@ pub fn lint(faq: &Faq, src: &str) -> Vec<Diagnostic> {
 
     // Phrasings the matcher answers outright with another topic.
     for c in &checked {
-        if let Outcome::Answer(other) = c.result.outcome {
+        if let Outcome::Answer { topic: other, .. } = c.result.outcome {
             let score = c.result.score();
             let own = c.result.ranked.iter().find(|r| r.0 == c.topic).map_or(0.0, |r| r.1);
             if other != c.topic && score >= MISROUTE_SCORE && score - own >= MISROUTE_LEAD {

@@ -24,6 +24,8 @@ const MIN_WORD_SIM: f32 = 0.74;
 const REPORTED_TOPICS: usize = 5;
 /// At most this many suggestions are offered.
 pub const MAX_SUGGESTIONS: usize = 3;
+/// At most this many related topics are offered beside an answer.
+pub const MAX_RELATED: usize = 2;
 
 /// Tunable scoring weights (the thresholds live in faq.json).
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +65,9 @@ pub enum SmallTalk {
 /// What the bot should do with a message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Answer this topic (index into `faq.topics`).
-    Answer(usize),
+    /// Answer `topic` (an index into `faq.topics`), and offer the `related` topics beside it
+    /// (those that scored close to it: the message may be about them instead, or as well).
+    Answer { topic: usize, related: Vec<usize> },
     /// Unsure: offer these topics, best first.
     Suggest(Vec<usize>),
     /// A greeting or thanks, not a question.
@@ -116,7 +119,14 @@ impl Scored {
         let second = self.ranked.get(1).map_or(0.0, |r| r.1);
         if let Some(&(topic, s)) = self.ranked.first() {
             if s >= t.answer as f32 && s - second >= t.margin as f32 {
-                return Outcome::Answer(topic);
+                let floor = t.related.max(t.suggest) as f32;
+                let related = self.ranked[1..]
+                    .iter()
+                    .filter(|r| r.1 >= floor)
+                    .take(MAX_RELATED)
+                    .map(|r| r.0)
+                    .collect();
+                return Outcome::Answer { topic, related };
             }
         }
         if let Some(kind) = self.small_talk {
@@ -818,6 +828,39 @@ mod tests {
         assert_eq!(word_sim("baku", "back"), 0.0);
         assert_eq!(word_sim("son", "sun"), 0.0, "short words need an exact match");
         assert_eq!(word_sim("visit", "visa"), 0.0);
+    }
+
+    fn scored(ranked: &[(usize, f32)]) -> Scored {
+        Scored {
+            ranked: ranked.to_vec(),
+            small_talk: None,
+            empty: false,
+            language: None,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn an_answer_offers_the_close_runners_up_beside_it() {
+        let t = Thresholds::default();
+        let ranks = [(4, 0.9), (1, 0.7), (2, 0.6), (3, 0.56), (0, 0.5)];
+        assert_eq!(
+            scored(&ranks).decide(&t),
+            Outcome::Answer { topic: 4, related: vec![1, 2] },
+            "at most two, best first, none below `related`"
+        );
+        let alone = [(4, 0.9), (1, 0.54), (2, 0.3)];
+        assert_eq!(scored(&alone).decide(&t), Outcome::Answer { topic: 4, related: vec![] });
+        let off = Thresholds { related: 1.0, ..t };
+        assert_eq!(scored(&ranks).decide(&off), Outcome::Answer { topic: 4, related: vec![] });
+        // `related` below `suggest` still offers nothing a suggestion would not.
+        let low = Thresholds { related: 0.0, ..t };
+        assert_eq!(
+            scored(&[(4, 0.9), (1, 0.1)]).decide(&low),
+            Outcome::Answer { topic: 4, related: vec![] }
+        );
+        // Too close to call: suggestions, as before.
+        assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t), Outcome::Suggest(vec![4, 1]));
     }
 
     #[test]

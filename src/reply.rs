@@ -396,6 +396,12 @@ impl Engine {
     /// A topic's answer with its referral contacts.
     #[must_use]
     pub fn answer(&self, topic: usize, lang: &str) -> Reply {
+        self.answer_with_related(topic, &[], lang)
+    }
+
+    /// A topic's answer, with buttons for `related` topics above the "all topics" button.
+    #[must_use]
+    pub fn answer_with_related(&self, topic: usize, related: &[usize], lang: &str) -> Reply {
         let Some(t) = self.faq.topics.get(topic) else {
             return self.topics(lang);
         };
@@ -410,7 +416,9 @@ impl Engine {
             blocks.extend(contacts);
         }
         blocks.push(Block::Note(self.text(&texts.answer_source, lang)));
-        self.simple(lang, blocks, vec![self.back_button(lang)])
+        let mut buttons = self.topic_buttons(lang, Some(related));
+        buttons.push(self.back_button(lang));
+        self.simple(lang, blocks, buttons)
     }
 
     /// A kind reply to a sticker, photo, voice message or location.
@@ -461,7 +469,7 @@ impl Engine {
     pub fn reply_for(&self, m: &Match, lang: &str) -> Reply {
         let t = &self.faq.texts;
         let mut reply = match &m.outcome {
-            Outcome::Answer(topic) => self.answer(*topic, lang),
+            Outcome::Answer { topic, related } => self.answer_with_related(*topic, related, lang),
             Outcome::Suggest(topics) => {
                 let mut buttons = self.topic_buttons(lang, Some(topics));
                 buttons.push(self.back_button(lang));

@@ -216,6 +216,25 @@ async fn free_text_in_armenian() {
 }
 
 #[tokio::test]
+async fn a_two_part_question_gets_one_answer_and_a_button_for_the_other_part() {
+    let question = "When does the office close and why did the authorities decide it?";
+    let (mut bot, _) = mock(MockMessageText::new().text(question));
+    bot.dispatch().await;
+    let sent = bot.get_responses().sent_messages;
+    assert_eq!(sent.len(), 1);
+    let text = sent[0].text().unwrap();
+    let faq = faq();
+    let answered: Vec<&str> = ["closure", "authorities-decision"]
+        .into_iter()
+        .filter(|id| text.contains(first_line(&faq.topic(id).unwrap().answer["en"])))
+        .collect();
+    assert_eq!(answered.len(), 1, "one of the two answers: {text}");
+    let other = if answered[0] == "closure" { "authorities-decision" } else { "closure" };
+    let data = callback_data(&last_markup(&sent));
+    assert_eq!(data, vec![format!("t:{other}"), "topics".to_string()]);
+}
+
+#[tokio::test]
 async fn unrelated_text_gets_the_honest_fallback() {
     let (mut bot, _) = mock(MockMessageText::new().text("what will the weather be like tomorrow"));
     bot.dispatch().await;

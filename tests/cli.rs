@@ -185,9 +185,22 @@ fn ask_json_answers_each_language_with_the_right_topic() {
         assert_eq!(line.language, lang, "{q}");
         assert_eq!(line.topic.as_deref(), Some(topic), "{q}: {line:?}");
         assert_eq!(line.outcome, "answer");
-        assert!(line.suggestions.is_empty());
+        assert!(line.suggestions.len() <= 2, "{q}: {line:?}");
+        assert!(!line.suggestions.iter().any(|s| s == topic), "{q}: {line:?}");
         assert!((0.0..=1.0).contains(&line.score));
     }
+}
+
+#[test]
+fn ask_json_offers_the_other_topic_of_a_two_part_question_beside_the_answer() {
+    let q = "When does the office close and why did the authorities decide it?";
+    let line = &ask_json(&[q])[0];
+    assert_eq!(line.outcome, "answer", "{line:?}");
+    let answered = line.topic.clone().unwrap_or_default();
+    let mut both = vec![answered.as_str()];
+    both.extend(line.suggestions.iter().map(String::as_str));
+    both.sort_unstable();
+    assert_eq!(both, ["authorities-decision", "closure"], "{line:?}");
 }
 
 #[test]

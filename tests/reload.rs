@@ -211,7 +211,7 @@ async fn unanswered_questions_are_kept_masked_and_without_ids_when_gaps_path_is_
         faqbot::Outcome::Fallback => ("fallback", "Fallbacks (nothing fitted): 1"),
         _ => panic!("the test needs a question the bot cannot answer outright"),
     };
-    assert!(matches!(engine.ask(QUESTION, hints()).1.outcome, faqbot::Outcome::Answer(_)));
+    assert!(matches!(engine.ask(QUESTION, hints()).1.outcome, faqbot::Outcome::Answer { .. }));
 
     ask(&api, &bot, asker, unanswered).await;
     ask(&api, &bot, other, QUESTION).await;
