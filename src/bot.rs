@@ -111,6 +111,20 @@ where
     }
 }
 
+/// teloxide's HTTP client settings (timeouts, no Nagle), with rustls whatever other TLS
+/// backends the build has, and the proxy of `TELOXIDE_PROXY` (an error, not a panic, when
+/// unusable).
+fn http_client(config: &Config) -> Result<reqwest::Client, String> {
+    let mut builder = teloxide::net::default_reqwest_settings().use_rustls_tls();
+    if let Some(proxy) = &config.proxy {
+        let proxy = reqwest::Proxy::all(proxy.url().as_str())
+            .map_err(|_| "TELOXIDE_PROXY is not a proxy URL reqwest can use".to_string())?;
+        builder = builder.proxy(proxy);
+    }
+    // Errors here name no URL: the proxy's may hold a password.
+    builder.build().map_err(|_| "the TLS or proxy settings were refused".to_string())
+}
+
 /// Runs the bot until it is asked to stop; `gaps` keeps unanswered questions, if set.
 pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
     install_panic_hook();
@@ -125,7 +139,13 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
             None
         }
     };
-    let client = teloxide::net::client_from_env();
+    let client = match http_client(&config) {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!("cannot set up the HTTP client: {e}");
+            std::process::exit(2);
+        }
+    };
     let mut bot = Bot::with_client(config.token.expose(), client);
     if let Some(url) = config.api_url.clone() {
         bot = bot.set_api_url(url);

@@ -21,12 +21,32 @@ impl fmt::Debug for Token {
     }
 }
 
+/// A proxy for the Bot API (`TELOXIDE_PROXY`); its `Debug` shows no password.
+#[derive(Clone)]
+pub struct ProxyUrl(url::Url);
+
+impl ProxyUrl {
+    /// The URL itself, for building the HTTP client.
+    #[must_use]
+    pub fn url(&self) -> &url::Url {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProxyUrl({}://{})", self.0.scheme(), self.0.host_str().unwrap_or(""))
+    }
+}
+
 /// Everything the bot needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub token: Token,
     /// A local or self-hosted Bot API server instead of api.telegram.org.
     pub api_url: Option<url::Url>,
+    /// A proxy for reaching the Bot API (`TELOXIDE_PROXY`, as teloxide names it).
+    pub proxy: Option<ProxyUrl>,
     pub faq_path: PathBuf,
     /// Telegram user ids of operators (`ADMIN_IDS`): who may use `/reload` and `/stats`.
     pub admin_ids: Vec<u64>,
@@ -87,8 +107,16 @@ impl Config {
                 ConfigError(format!("TELOXIDE_API_URL is not a valid URL ({e}): {raw}"))
             })?),
         };
+        let proxy = match var("TELOXIDE_PROXY").filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(ProxyUrl(url::Url::parse(raw.trim()).map_err(|e| {
+                ConfigError(format!(
+                    "TELOXIDE_PROXY is not a valid proxy URL ({e}); expected e.g. http://host:port"
+                ))
+            })?)),
+        };
         let admin_ids = admin_ids(var("ADMIN_IDS").as_deref().unwrap_or_default())?;
-        Ok(Config { token: Token(token), api_url, faq_path: faq_path(var), admin_ids })
+        Ok(Config { token: Token(token), api_url, proxy, faq_path: faq_path(var), admin_ids })
     }
 }
 
@@ -160,6 +188,26 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.0.starts_with("TELOXIDE_API_URL"), "{err}");
+    }
+
+    #[test]
+    fn proxy_is_read_and_a_bad_one_is_named_without_echoing_it() {
+        let c = Config::from_vars(&vars(&[
+            ("TELOXIDE_TOKEN", "1:a"),
+            ("TELOXIDE_PROXY", "http://user:pa55word@10.0.0.1:3128"),
+        ]))
+        .unwrap();
+        let proxy = c.proxy.unwrap();
+        assert_eq!(proxy.url().host_str(), Some("10.0.0.1"));
+        assert!(!format!("{proxy:?}").contains("pa55word"), "{proxy:?}");
+        let err = Config::from_vars(&vars(&[
+            ("TELOXIDE_TOKEN", "1:a"),
+            ("TELOXIDE_PROXY", "pa55word at host"),
+        ]))
+        .unwrap_err();
+        assert!(err.0.starts_with("TELOXIDE_PROXY") && !err.0.contains("pa55word"), "{err}");
+        let c = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a")])).unwrap();
+        assert!(c.proxy.is_none());
     }
 
     #[test]

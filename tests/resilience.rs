@@ -5,7 +5,11 @@
 //!
 //! The sustained sending rate under Telegram's flood limits is printed by
 //! `three_hundred_users_at_once_within_the_flood_limits`, and, for a longer run, by
-//! `cargo test --test resilience -- --ignored --nocapture sustained_rate`.
+//! `cargo test --test resilience -- --ignored --nocapture sustained_rate`, which also prints
+//! the bot's resident memory. The test build links the test dependencies' OpenSSL into the
+//! binary; to measure the binary that ships, build it first and name it in `FAQBOT_BIN`:
+//! `cargo build --release && cp target/release/faqbot /tmp/faqbot && FAQBOT_BIN=/tmp/faqbot
+//! cargo test --release --test resilience -- --ignored --nocapture sustained_rate`.
 
 mod fake_api;
 
