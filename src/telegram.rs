@@ -29,6 +29,30 @@ use crate::outbox::Outbox;
 use crate::ratelimit::{IncomingLimiter, OutgoingGate, SendLimits, Verdict};
 use crate::reply::{telegram_len, Action, Block, Engine, LangHints, Reply};
 
+/// What the handlers need of a requester: teloxide's `Bot` when running, the mock bot of
+/// teloxide_tests in tests.
+pub trait TelegramApi:
+    Requester<Err = RequestError, SendMessage: Send, AnswerCallbackQuery: Send, SetMyCommands: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<R> TelegramApi for R where
+    R: Requester<
+            Err = RequestError,
+            SendMessage: Send,
+            AnswerCallbackQuery: Send,
+            SetMyCommands: Send,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The error type of handlers.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
 type HandlerResult = Result<(), HandlerError>;
@@ -372,10 +396,7 @@ pub fn chat_tag(chat: ChatId) -> String {
 /// ([`crate::ratelimit::outgoing`]); see [`send_paced`].
 pub async fn send_reply<R>(bot: &R, chat: ChatId, reply: &Reply) -> Result<(), RequestError>
 where
-    R: Requester<Err = RequestError>,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     send_paced(bot, crate::ratelimit::outgoing(), chat, reply).await
 }
@@ -386,10 +407,7 @@ where
 /// by [`send_paced`].
 async fn deliver<R>(bot: &R, shared: &Arc<Shared>, chat: ChatId, reply: Reply) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     if !shared.background.load(Ordering::Relaxed) {
         send_paced(bot, &shared.gate, chat, &reply).await?;
@@ -418,10 +436,7 @@ pub async fn send_paced<R>(
     reply: &Reply,
 ) -> Result<(), RequestError>
 where
-    R: Requester<Err = RequestError>,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     let chunks = reply.telegram_chunks();
     let last = chunks.len().saturating_sub(1);
@@ -554,10 +569,7 @@ fn without_mention(text: &str, me: &Me) -> String {
 #[must_use]
 pub fn handler_tree<R>() -> UpdateHandler<HandlerError>
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     let messages = Update::filter_message()
         .filter(|msg: Message, me: Me| is_addressed(&msg, &me))
@@ -592,10 +604,7 @@ async fn guarded<R, F>(
     work: F,
 ) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
     F: Future<Output = HandlerResult> + Send,
 {
     match AssertUnwindSafe(work).catch_unwind().await {
@@ -625,10 +634,7 @@ async fn within_limit<R>(
     date: i64,
 ) -> Result<bool, HandlerError>
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     match shared.incoming.check(chat.0, date) {
         Verdict::Answer => Ok(true),
@@ -665,10 +671,7 @@ fn test_hook_panic(text: &str) {
 
 async fn on_command<R>(bot: R, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     let work = async {
         if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
@@ -698,10 +701,7 @@ where
 
 async fn on_message<R>(bot: R, msg: Message, me: Me, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     let work = async {
         if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
@@ -761,10 +761,7 @@ async fn on_operator_command<R>(
     shared: Arc<Shared>,
 ) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     let work = async {
         if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
@@ -809,10 +806,7 @@ fn unix_now() -> i64 {
 
 async fn on_callback<R>(bot: R, q: CallbackQuery, shared: Arc<Shared>) -> HandlerResult
 where
-    R: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     let chat = match &q.message {
         Some(MaybeInaccessibleMessage::Regular(m)) => Some(m.chat.id),
@@ -883,10 +877,7 @@ pub fn command_menus(engine: &Engine) -> Vec<(Option<String>, Vec<BotCommand>)> 
 /// Registers the command menus with Telegram; failures are logged, not fatal.
 pub async fn register_commands<R>(bot: &R, engine: &Engine)
 where
-    R: Requester<Err = RequestError>,
-    R::SendMessage: Send,
-    R::AnswerCallbackQuery: Send,
-    R::SetMyCommands: Send,
+    R: TelegramApi,
 {
     for (lang, commands) in command_menus(engine) {
         let mut request = bot.set_my_commands(commands);
