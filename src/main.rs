@@ -1,11 +1,17 @@
-//! Purpose: the `faqbot` executable: parses the command line, then runs the bot or a tool.
+//! Purpose: the `faqbot` executable: parses the command line, then runs the bot or a tool, and
+//! turns what went wrong into the exit codes the README documents (1: the FAQ file is broken;
+//! 2: bad token or configuration).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
-use faqbot::cli::{self, Cli, CliCommand};
-use faqbot::config::Config;
+use faqbot::ops::config::{Config, ConfigError};
+use faqbot::ops::gaps::GapLog;
+use faqbot::reply::Engine;
+use faqbot::telegram::run::{self, RunError};
+use faqbot::tools::{self, Cli, CliCommand};
 
 fn main() -> ExitCode {
     // `.env` is optional; real environment variables win over it.
@@ -15,57 +21,65 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let mut err = std::io::stderr();
     let code = match cli.command.unwrap_or(CliCommand::Run) {
-        CliCommand::Run => run_bot(),
-        CliCommand::Check(args) => cli::check(&args, &mut out),
-        CliCommand::Ask(args) => cli::ask(&args, &mut std::io::stdin().lock(), &mut out, &mut err),
-        CliCommand::Eval(args) => faqbot::eval::run(&args, &mut out, &mut err),
+        CliCommand::Run => match run_bot() {
+            Ok(()) => 0,
+            Err(e) => {
+                // The whole chain of causes. Once the bot runs, through the logger, which
+                // scrubs the token; before that, nothing secret can be in it.
+                if e.is::<RunError>() {
+                    log::error!("{e:#}");
+                } else {
+                    eprintln!("faqbot: {e:#}");
+                }
+                exit_code(&e)
+            }
+        },
+        CliCommand::Check(args) => tools::check::run(&args, &mut out),
+        CliCommand::Ask(args) => {
+            tools::ask::run(&args, &mut std::io::stdin().lock(), &mut out, &mut err)
+        }
+        CliCommand::Eval(args) => tools::eval::run(&args, &mut out, &mut err),
         CliCommand::Chat(args) => {
             let stdin = std::io::stdin();
             // From a pipe, echo each line so the transcript reads as a conversation.
             let echo = !stdin.is_terminal();
-            faqbot::chat::run(&args, &mut stdin.lock(), &mut out, &mut err, echo)
+            tools::chat::run(&args, &mut stdin.lock(), &mut out, &mut err, echo)
         }
-        CliCommand::Gaps(args) => cli::gaps(&args, &mut out, &mut err),
+        CliCommand::Gaps(args) => tools::gaps::run(&args, &mut out, &mut err),
     };
     let _ = out.flush();
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-fn run_bot() -> i32 {
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("faqbot: {e}");
-            return 2;
-        }
-    };
-    faqbot::logging::hide(config.token.expose());
-    faqbot::logging::init();
-    let engine = match cli::load_engine(&config.faq_path) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("faqbot: the FAQ file is not usable, the bot did not start:\n{e}");
-            return 1;
-        }
-    };
-    let gaps = match faqbot::gaps::GapLog::from_env() {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("faqbot: {e}");
-            return 2;
-        }
-    };
+/// The FAQ file could not be served.
+#[derive(Debug, thiserror::Error)]
+#[error("the FAQ file is not usable, the bot did not start:\n{0}")]
+struct FaqUnusable(faqbot::faq::LoadError);
+
+/// 1 when the FAQ file is broken, 2 for a bad token or configuration, 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.is::<ConfigError>() || e.is::<RunError>() {
+        2
+    } else {
+        1
+    }
+}
+
+fn run_bot() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    faqbot::ops::logging::hide(config.token.expose());
+    faqbot::ops::logging::init();
+    run::install_panic_hook();
+    let engine = Engine::load(&config.faq_path).map_err(FaqUnusable)?;
+    let gaps = GapLog::from_env()?;
     // One thread: Telegram lets a bot send about 30 messages a second, and a question takes
     // well under a millisecond to match (`cargo bench`), so more threads would add only their
     // stacks and malloc arenas (measured by the resilience benchmark: 28.7 MB after 1,000
     // questions with two worker threads, 24.3 MB with one).
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("faqbot: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    runtime.block_on(faqbot::bot::run(config, engine, gaps));
-    0
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run::run(config, engine, gaps))?;
+    Ok(())
 }

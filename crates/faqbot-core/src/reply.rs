@@ -7,6 +7,45 @@
 use crate::faq::{Contact, DetailKind, Faq, TELEGRAM_TEXT_LIMIT};
 use crate::matcher::{Index, Match, Outcome, Params, SmallTalk};
 
+/// The commands every front end offers (Telegram's menu, `faqbot chat`), in menu order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Greeting and topics.
+    Start,
+    /// How to use the bot.
+    Help,
+    /// The list of topics.
+    Topics,
+    /// Who can help.
+    Contacts,
+    /// Choose the language.
+    Language,
+}
+
+impl Command {
+    /// Every command, in menu order.
+    pub const ALL: [Command; 5] =
+        [Command::Start, Command::Help, Command::Topics, Command::Contacts, Command::Language];
+
+    /// The command's name, without the slash.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Start => "start",
+            Command::Help => "help",
+            Command::Topics => "topics",
+            Command::Contacts => "contacts",
+            Command::Language => "language",
+        }
+    }
+
+    /// The command named `name` (without the slash, any case), if there is one.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
+    }
+}
+
 /// A validated FAQ with its search index.
 pub struct Engine {
     pub faq: Faq,
@@ -327,6 +366,23 @@ impl Engine {
 
     fn simple(&self, lang: &str, blocks: Vec<Block>, buttons: Vec<Vec<Button>>) -> Reply {
         Reply { language: lang.to_string(), blocks, buttons }
+    }
+
+    /// Reads and validates the FAQ at `path`, and builds its engine.
+    pub fn load(path: &std::path::Path) -> Result<Engine, crate::faq::LoadError> {
+        crate::faq::load(path).map(|loaded| Engine::new(loaded.faq))
+    }
+
+    /// The reply to a command.
+    #[must_use]
+    pub fn command(&self, command: Command, lang: &str) -> Reply {
+        match command {
+            Command::Start => self.start(lang),
+            Command::Help => self.help(lang),
+            Command::Topics => self.topics(lang),
+            Command::Contacts => self.contacts(lang),
+            Command::Language => self.language_menu(lang),
+        }
     }
 
     /// `/start`: what the bot is for and cannot do, and the topics.

@@ -78,6 +78,33 @@ pub enum Outcome {
     Empty,
 }
 
+impl Outcome {
+    /// The outcome's stable name, as `faqbot ask --json`, the logs and the gaps file write it:
+    /// `answer`, `suggest`, `small-talk`, `fallback` or `empty`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Answer { .. } => "answer",
+            Outcome::Suggest(_) => "suggest",
+            Outcome::SmallTalk(_) => "small-talk",
+            Outcome::Fallback => "fallback",
+            Outcome::Empty => "empty",
+        }
+    }
+
+    /// A short, stable name safe to log (it holds nothing of the message): the answered
+    /// topic's id, else [`Outcome::kind`].
+    #[must_use]
+    pub fn name<'a>(&self, faq: &'a crate::Faq) -> &'a str {
+        match self {
+            Outcome::Answer { topic, .. } => {
+                faq.topics.get(*topic).map_or("answer", |t| t.id.as_str())
+            }
+            other => other.kind(),
+        }
+    }
+}
+
 /// The matcher's verdict on one message.
 #[derive(Debug, Clone)]
 pub struct Match {

@@ -20,9 +20,9 @@ pub struct EvalArgs {
     /// Labelled question files (TSV).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The FAQ file [default: $FAQ_PATH, else faq.json].
-    #[arg(long)]
-    pub faq: Option<PathBuf>,
+    /// The FAQ file.
+    #[arg(long, env = "FAQ_PATH", default_value = "faq.json")]
+    pub faq: PathBuf,
     /// Evaluate a plain whole-string strsim baseline instead of the matcher.
     #[arg(long)]
     pub baseline: bool,
@@ -272,8 +272,7 @@ fn print_table(
 
 /// `faqbot eval`: returns the exit code.
 pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let path = crate::cli::faq_path_or_default(args.faq.clone());
-    let faq = match crate::faq::load(&path) {
+    let faq = match crate::faq::load(&args.faq) {
         Ok(l) => l.faq,
         Err(e) => {
             let _ = writeln!(err, "{e}");

@@ -52,17 +52,10 @@ pub struct Config {
     pub admin_ids: Vec<u64>,
 }
 
-/// A configuration problem, naming the variable.
-#[derive(Debug, PartialEq, Eq)]
+/// A configuration problem, naming the variable (and never echoing a secret).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// The default path of the FAQ file.
 pub const DEFAULT_FAQ_PATH: &str = "faq.json";

@@ -253,6 +253,14 @@ impl Default for IncomingLimiter {
     }
 }
 
+/// The time now in Unix seconds, the clock of Telegram's message dates.
+#[must_use]
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

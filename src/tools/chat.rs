@@ -11,13 +11,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::reply::{Action, Engine, LangHints, Reply};
+use crate::reply::{Action, Command, Engine, LangHints, Reply};
 
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The FAQ file [default: $FAQ_PATH, else faq.json].
-    #[arg(long)]
-    pub faq: Option<PathBuf>,
+    /// The FAQ file.
+    #[arg(long, env = "FAQ_PATH", default_value = "faq.json")]
+    pub faq: PathBuf,
     /// The language of your Telegram client (as its language_code), used when a message does
     /// not show its language.
     #[arg(long)]
@@ -103,16 +103,16 @@ impl<'a> Chat<'a> {
         let command = line.strip_prefix('/').map(|c| {
             // As Telegram sends them in groups: `/help@SomeBot args`.
             let word = c.split_whitespace().next().unwrap_or("");
-            word.split('@').next().unwrap_or(word).to_lowercase()
+            word.split('@').next().unwrap_or(word)
         });
-        let reply = match command.as_deref() {
-            Some("quit" | "exit") => return Ok(Step::Quit),
-            Some("start") => e.start(&lang),
-            Some("help") => e.help(&lang),
-            Some("topics") => e.topics(&lang),
-            Some("contacts") => e.contacts(&lang),
-            Some("language") => e.language_menu(&lang),
-            Some(_) => e.unknown_command(&lang),
+        let reply = match command {
+            Some(name) if ["quit", "exit"].iter().any(|q| q.eq_ignore_ascii_case(name)) => {
+                return Ok(Step::Quit)
+            }
+            Some(name) => match Command::parse(name) {
+                Some(command) => e.command(command, &lang),
+                None => e.unknown_command(&lang),
+            },
             None => e.ask(line, self.hints()).0,
         };
         self.show(&reply, out)?;
@@ -129,8 +129,8 @@ pub fn run(
     err: &mut dyn Write,
     echo: bool,
 ) -> i32 {
-    let path = crate::cli::faq_path_or_default(args.faq.clone());
-    let engine = match crate::cli::load_engine(&path) {
+    let path = &args.faq;
+    let engine = match Engine::load(path) {
         Ok(e) => e,
         Err(e) => {
             let _ = writeln!(err, "{e}");

@@ -10,11 +10,24 @@ use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::update_listeners::Polling;
 use teloxide::RequestError;
+use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::gaps::GapLog;
+use crate::ops::config::Config;
+use crate::ops::gaps::GapLog;
 use crate::reply::Engine;
-use crate::telegram::{self, redact, HandlerError, Operators, Shared};
+use super::menus::register_commands;
+use super::send::redact;
+use super::state::reload;
+use super::{handler_tree, HandlerError, Operators, Shared};
+
+/// Why the bot could not run; `main` turns it into an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("Telegram rejected TELOXIDE_TOKEN (invalid token); check the token from @BotFather")]
+    InvalidToken,
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(&'static str),
+}
 
 /// How long a stop may take before the process exits regardless.
 const STOP_DEADLINE: Duration = Duration::from_millis(4500);
@@ -29,13 +42,14 @@ const FORGET_EVERY: Duration = Duration::from_secs(5);
 /// queued (see [`crate::outbox`]), so a worker's queue empties quickly; still, one person's
 /// burst must never fill it, as a full queue would hold up the updates of everyone else.
 const WORKER_QUEUE: usize = 64;
-/// How often a stopping bot looks whether the replies still queued have gone out.
+/// How often a stop signal that came while the bot was still connecting is passed on.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
 
 /// Replaces the default panic message, which could quote what someone wrote (a failed slice
 /// prints the string) and is written past the token-scrubbing logger, by a log line with the
-/// place of the panic only. Handlers' panics are then caught in `telegram::guarded`.
-fn install_panic_hook() {
+/// place of the panic only. Handlers' panics are then caught in `handlers::guarded`. `main`
+/// installs it before the bot starts.
+pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let place = info.location().map_or_else(
             || "an unknown place".to_string(),
@@ -88,7 +102,7 @@ impl ErrorHandler<HandlerError> for HandlerErrors {
 
 /// Asks Telegram who the bot is, retrying with back-off (teloxide's own start-up panics when
 /// this first request fails).
-async fn wait_for_telegram<R>(bot: &R)
+async fn wait_for_telegram<R>(bot: &R) -> Result<(), RunError>
 where
     R: Requester<Err = RequestError>,
 {
@@ -96,10 +110,9 @@ where
     let mut attempt = 1u32;
     loop {
         match bot.get_me().await {
-            Ok(_) => return,
+            Ok(_) => return Ok(()),
             Err(RequestError::Api(teloxide::ApiError::InvalidToken)) => {
-                log::error!("Telegram rejected TELOXIDE_TOKEN (invalid token); check the token from @BotFather");
-                std::process::exit(2);
+                return Err(RunError::InvalidToken)
             }
             Err(e) => {
                 log::warn!("cannot reach the Telegram Bot API (attempt {attempt}): {}; retrying in {delay:?}", redact(&e));
@@ -114,20 +127,51 @@ where
 /// teloxide's HTTP client settings (timeouts, no Nagle), with rustls whatever other TLS
 /// backends the build has, and the proxy of `TELOXIDE_PROXY` (an error, not a panic, when
 /// unusable).
-fn http_client(config: &Config) -> Result<reqwest::Client, String> {
+fn http_client(config: &Config) -> Result<reqwest::Client, RunError> {
     let mut builder = teloxide::net::default_reqwest_settings().use_rustls_tls();
     if let Some(proxy) = &config.proxy {
-        let proxy = reqwest::Proxy::all(proxy.url().as_str())
-            .map_err(|_| "TELOXIDE_PROXY is not a proxy URL reqwest can use".to_string())?;
+        let proxy = reqwest::Proxy::all(proxy.url().as_str()).map_err(|_| {
+            RunError::HttpClient("TELOXIDE_PROXY is not a proxy URL reqwest can use")
+        })?;
         builder = builder.proxy(proxy);
     }
     // Errors here name no URL: the proxy's may hold a password.
-    builder.build().map_err(|_| "the TLS or proxy settings were refused".to_string())
+    builder.build().map_err(|_| RunError::HttpClient("the TLS or proxy settings were refused"))
 }
 
-/// Runs the bot until it is asked to stop; `gaps` keeps unanswered questions, if set.
-pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
-    install_panic_hook();
+/// Runs the bot until it is asked to stop (SIGINT or SIGTERM); `gaps` keeps unanswered
+/// questions, if set. A stop waits for the replies already queued, up to a deadline.
+pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result<(), RunError> {
+    let stop = CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            wait_for_stop_signal().await;
+            log::info!("stop signal received; finishing the updates in progress");
+            stop.cancel();
+        }
+    });
+    // Service managers wait a few seconds before killing: stop within them, whatever an
+    // in-flight request does.
+    let deadline = async {
+        stop.cancelled().await;
+        tokio::time::sleep(STOP_DEADLINE).await;
+    };
+    tokio::select! {
+        result = serve(config, engine, gaps, stop.clone()) => result,
+        () = deadline => {
+            log::warn!("replies still waiting after {STOP_DEADLINE:?}; exiting");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    config: Config,
+    engine: Engine,
+    gaps: Option<GapLog>,
+    stop: CancellationToken,
+) -> Result<(), RunError> {
     // Before anything that can take time: SIGHUP's default action ends the process, and an
     // operator may send it while the bot is still connecting. Once listened for, a SIGHUP
     // that arrives early is kept and handled when the bot is up.
@@ -139,26 +183,24 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
             None
         }
     };
-    let client = match http_client(&config) {
-        Ok(c) => c,
-        Err(e) => {
-            log::error!("cannot set up the HTTP client: {e}");
-            std::process::exit(2);
-        }
-    };
+    let client = http_client(&config)?;
     let mut bot = Bot::with_client(config.token.expose(), client);
     if let Some(url) = config.api_url.clone() {
         bot = bot.set_api_url(url);
     }
-    wait_for_telegram(&bot).await;
+    tokio::select! {
+        result = wait_for_telegram(&bot) => result?,
+        // Not dispatching yet (still connecting): nothing to finish.
+        () = stop.cancelled() => return Ok(()),
+    }
     log::info!(
         "connected to the Bot API; serving {} topics in {} languages",
         engine.faq.topics.len(),
         engine.faq.languages.len()
     );
     // No `Throttle`: it retries a 429 without limit and freezes the whole bot meanwhile.
-    // `telegram::send_reply` paces messages itself and retries with caps.
-    telegram::register_commands(&bot, &engine).await;
+    // `send::send_paced` paces messages itself and retries with caps.
+    register_commands(&bot, &engine).await;
 
     log::info!(
         "{} operator(s) in ADMIN_IDS; keeping unanswered questions: {}",
@@ -184,8 +226,8 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
         let (shared, bot) = (shared.clone(), bot.clone());
         tokio::spawn(async move {
             while hangups.recv().await.is_some() {
-                if telegram::reload(shared.clone(), "SIGHUP").await.is_ok() {
-                    telegram::register_commands(&bot, &shared.engine()).await;
+                if reload(shared.clone(), "SIGHUP").await.is_ok() {
+                    register_commands(&bot, &shared.engine()).await;
                 }
             }
         });
@@ -195,8 +237,7 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
         log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");
     }
     shared.set_log_text(log_text);
-    shared.send_in_background(true);
-    let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::handler_tree::<Bot>())
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree::<Bot>())
         .dependencies(dptree::deps![shared.clone()])
         // Edited messages, channel posts, group chatter not meant for the bot: left quietly.
         .default_handler(|_| async {})
@@ -206,19 +247,13 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
 
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
-        wait_for_stop_signal().await;
-        log::info!("stop signal received; finishing the updates in progress");
-        // Service managers wait a few seconds before killing: stop within them, whatever an
-        // in-flight request does.
-        tokio::spawn(async {
-            tokio::time::sleep(STOP_DEADLINE).await;
-            log::warn!("updates still in progress after {STOP_DEADLINE:?}; exiting");
-            std::process::exit(0);
-        });
-        match token.shutdown() {
-            Ok(done) => done.await,
-            // Not dispatching yet (still connecting): nothing to finish.
-            Err(_) => std::process::exit(0),
+        stop.cancelled().await;
+        // Until the dispatcher runs, shutting it down fails: try again shortly.
+        loop {
+            match token.shutdown() {
+                Ok(done) => break done.await,
+                Err(_not_yet) => tokio::time::sleep(DRAIN_POLL).await,
+            }
         }
     });
 
@@ -238,16 +273,16 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) {
             Ok(()) => break,
             Err(e) => {
                 log::warn!("starting to listen failed: {}; retrying", redact(&e));
-                wait_for_telegram(&bot).await;
+                wait_for_telegram(&bot).await?;
             }
         }
     }
     // The handlers are done; their replies may still wait for their turn (the deadline above
     // still holds).
-    while shared.chats_with_replies_pending() > 0 {
-        tokio::time::sleep(DRAIN_POLL).await;
-    }
+    shared.senders.close();
+    shared.senders.wait().await;
     log::info!("stopped");
+    Ok(())
 }
 
 /// Waits for SIGINT (Ctrl-C) or SIGTERM (what service managers send).

@@ -1,0 +1,101 @@
+//! Purpose: the counts `/stats` shows: outcomes per topic since the start, never a text or an id.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+
+
+use crate::faq::Faq;
+use crate::matcher::Outcome;
+use super::gaps::Day;
+
+pub struct Stats {
+    /// The day counting started.
+    pub since: Day,
+    /// Questions answered outright, per topic id.
+    pub answered: BTreeMap<String, u64>,
+    /// Topic buttons tapped, per topic id.
+    pub tapped: BTreeMap<String, u64>,
+    pub suggestions: u64,
+    pub fallbacks: u64,
+    pub small_talk: u64,
+    pub empty: u64,
+}
+
+impl Stats {
+    /// Empty counts, starting `since`.
+    #[must_use]
+    pub fn new(since: Day) -> Stats {
+        Stats {
+            since,
+            answered: BTreeMap::new(),
+            tapped: BTreeMap::new(),
+            suggestions: 0,
+            fallbacks: 0,
+            small_talk: 0,
+            empty: 0,
+        }
+    }
+
+    /// Counts the outcome of one question (`faq` names the topic of an answer).
+    pub fn record(&mut self, outcome: &Outcome, faq: &Faq) {
+        match outcome {
+            Outcome::Answer { topic: i, .. } => {
+                let id = faq.topics.get(*i).map_or_else(|| "?".to_string(), |t| t.id.clone());
+                *self.answered.entry(id).or_insert(0) += 1;
+            }
+            Outcome::Suggest(_) => self.suggestions += 1,
+            Outcome::Fallback => self.fallbacks += 1,
+            Outcome::SmallTalk(_) => self.small_talk += 1,
+            Outcome::Empty => self.empty += 1,
+        }
+    }
+
+    /// Counts a tap on a topic button.
+    pub fn record_tap(&mut self, topic_id: &str) {
+        *self.tapped.entry(topic_id.to_string()).or_insert(0) += 1;
+    }
+
+    /// Questions counted, of every outcome.
+    #[must_use]
+    pub fn questions(&self) -> u64 {
+        self.answered.values().sum::<u64>()
+            + self.suggestions
+            + self.fallbacks
+            + self.small_talk
+            + self.empty
+    }
+
+    /// Plain text for operators (English: `/stats` is an operator tool). Topics in the order
+    /// of `faq`, then any topic no longer in it.
+    #[must_use]
+    pub fn render(&self, faq: &Faq) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Since {}: {} question(s).", self.since, self.questions());
+        let _ = writeln!(out, "Answered per topic (questions / button taps):");
+        let mut ids: Vec<&str> = faq.topics.iter().map(|t| t.id.as_str()).collect();
+        let extra: HashSet<&str> =
+            self.answered.keys().chain(self.tapped.keys()).map(String::as_str).collect();
+        let mut extra: Vec<&str> = extra.into_iter().filter(|id| !ids.contains(id)).collect();
+        extra.sort_unstable();
+        ids.extend(extra);
+        let counts: HashMap<&str, (u64, u64)> = ids
+            .iter()
+            .map(|&id| {
+                (id, (*self.answered.get(id).unwrap_or(&0), *self.tapped.get(id).unwrap_or(&0)))
+            })
+            .collect();
+        for id in ids {
+            let (a, t) = counts[id];
+            let _ = writeln!(out, "  {id}: {a} / {t}");
+        }
+        let _ = writeln!(out, "Suggestions offered: {}", self.suggestions);
+        let _ = writeln!(out, "Fallbacks (nothing fitted): {}", self.fallbacks);
+        let _ = write!(
+            out,
+            "Greetings and thanks: {}; empty messages: {}",
+            self.small_talk, self.empty
+        );
+        out
+    }
+}
+

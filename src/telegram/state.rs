@@ -1,0 +1,281 @@
+//! Purpose: what the handlers share: the engine (replaced on reload), chosen languages, limits,
+//! the outbox, operators, the gaps file and the `/stats` counts.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+
+use teloxide::types::UserId;
+
+use crate::faq::TELEGRAM_TEXT_LIMIT;
+use crate::ops::gaps::{Day, GapLog};
+use crate::ops::stats::Stats;
+use crate::matcher::{Match, Outcome};
+use super::outbox::Outbox;
+use super::pacing::{IncomingLimiter, OutgoingGate, SendLimits};
+use crate::reply::{telegram_len, Block, Engine, Reply};
+
+use tokio_util::task::TaskTracker;
+
+use super::pacing::unix_now;
+
+
+/// What operators set up: who they are, the FAQ file to reload, and whether unanswered
+/// questions are kept. Everything is off by default.
+#[derive(Default)]
+pub struct Operators {
+    /// Telegram user ids allowed to use the [`OperatorCommand`]s (`ADMIN_IDS`).
+    pub admin_ids: Vec<u64>,
+    /// The FAQ file that `/reload` and SIGHUP read again; without it, reloading reports that
+    /// it is not available.
+    pub faq_path: Option<PathBuf>,
+    /// Where questions that ended in a suggestion or the fallback are kept (`GAPS_PATH`).
+    pub gaps: Option<GapLog>,
+}
+
+/// State shared by all handlers: the engine (replaceable on reload), each person's chosen
+/// language, and, for a few seconds, when each chat wrote and was written to (for the rate
+/// limits). Besides that only counts of outcomes (for `/stats`) and, when an operator turns it
+/// on, masked questions without any id (in the gaps file). Nothing else is kept about anyone.
+pub struct Shared {
+    engine: RwLock<Arc<Engine>>,
+    chosen: Mutex<HashMap<UserId, String>>,
+    pub(super) incoming: IncomingLimiter,
+    /// Paces the replies within Telegram's flood limits (one bot, one gate).
+    pub(super) gate: OutgoingGate,
+    /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
+    pub(super) log_text: AtomicBool,
+    /// Replies waiting for their chat's turn: handlers hand their reply over and return.
+    pub(super) outbox: Outbox<Reply>,
+    /// The tasks sending the outbox's replies, so that a stopping bot can wait for them.
+    pub(crate) senders: TaskTracker,
+    admins: HashSet<UserId>,
+    faq_path: Option<PathBuf>,
+    gaps: Option<Arc<GapLog>>,
+    stats: Mutex<Stats>,
+    /// Held while a reload runs, so that two reloads (SIGHUP and /reload) never race and
+    /// leave the older file in service.
+    reloading: Mutex<()>,
+}
+
+impl Shared {
+    /// Wraps an engine, with no operators, no reloading and no gaps file.
+    #[must_use]
+    pub fn new(engine: Engine) -> Arc<Shared> {
+        Shared::with_operators(engine, Operators::default())
+    }
+
+    /// Wraps an engine, with what operators set up.
+    #[must_use]
+    pub fn with_operators(engine: Engine, operators: Operators) -> Arc<Shared> {
+        Arc::new(Shared {
+            engine: RwLock::new(Arc::new(engine)),
+            chosen: Mutex::new(HashMap::new()),
+            incoming: IncomingLimiter::default(),
+            gate: OutgoingGate::new(SendLimits::default()),
+            log_text: AtomicBool::new(false),
+            outbox: Outbox::default(),
+            senders: TaskTracker::new(),
+            admins: operators.admin_ids.into_iter().map(UserId).collect(),
+            faq_path: operators.faq_path,
+            gaps: operators.gaps.map(Arc::new),
+            stats: Mutex::new(Stats::new(Day::today())),
+            reloading: Mutex::new(()),
+        })
+    }
+
+    /// Forgets the chats the rate limits no longer need (quiet for their window): called
+    /// every few seconds, so that chat ids are kept for seconds, not until the next restart.
+    pub fn forget_idle_chats(&self) {
+        self.incoming.forget_idle(unix_now());
+        self.gate.forget_idle(tokio::time::Instant::now());
+    }
+
+    /// Whether `user` is an operator (listed in `ADMIN_IDS`).
+    #[must_use]
+    pub fn is_operator(&self, user: Option<&teloxide::types::User>) -> bool {
+        user.is_some_and(|u| !u.is_bot && self.admins.contains(&u.id))
+    }
+
+    /// The counts since the start, as `/stats` shows them.
+    #[must_use]
+    pub fn stats_text(&self) -> String {
+        let engine = self.engine();
+        let mut text = self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .render(&engine.faq);
+        if let Some(gaps) = &self.gaps {
+            let _ = std::fmt::Write::write_fmt(
+                &mut text,
+                format_args!(
+                    "\nUnanswered questions are kept for {} days: see `faqbot gaps`.",
+                    gaps.retention_days()
+                ),
+            );
+        }
+        text
+    }
+
+    /// Reads the FAQ file again and, if it is valid, puts it in service; if not, the engine in
+    /// service stays. Returns an operator-facing summary, or the errors (`PATH:LINE:COL: ...`).
+    /// Blocking (reads the file and builds the index): see [`reload`] for async callers.
+    pub fn reload(&self) -> Result<String, String> {
+        let Some(path) = &self.faq_path else {
+            return Err("Reloading is not available: no FAQ file is configured.".to_string());
+        };
+        let _one_at_a_time =
+            self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match crate::faq::load(path) {
+            Ok(loaded) => {
+                let warnings = loaded.warnings.len();
+                let engine = Engine::new(loaded.faq);
+                let summary = format!(
+                    "Reloaded {}: {} topics in {} languages{}.",
+                    path.display(),
+                    engine.faq.topics.len(),
+                    engine.faq.languages.len(),
+                    if warnings > 0 {
+                        format!("; {warnings} warning(s), see `faqbot check`")
+                    } else {
+                        String::new()
+                    }
+                );
+                self.replace_engine(engine);
+                Ok(summary)
+            }
+            Err(e) => Err(format!("Reload failed; still serving the previous FAQ.\n{e}")),
+        }
+    }
+
+    /// Allows logging question texts at debug level (an operator's explicit choice).
+    pub fn set_log_text(&self, on: bool) {
+        self.log_text.store(on, Ordering::Relaxed);
+    }
+
+    /// The engine now in service.
+    #[must_use]
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Puts a new engine in service (after a reload).
+    pub fn replace_engine(&self, engine: Engine) {
+        *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+    }
+
+    pub(super) fn chosen_language(&self, user: Option<UserId>) -> Option<String> {
+        let user = user?;
+        self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&user).cloned()
+    }
+
+    pub(super) fn choose_language(&self, user: UserId, lang: String) {
+        self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user, lang);
+    }
+
+    pub(super) fn record_outcome(&self, outcome: &Outcome, engine: &Engine) {
+        self.stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(outcome, &engine.faq);
+    }
+
+    pub(super) fn record_tap(&self, topic: &str) {
+        self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record_tap(topic);
+    }
+
+    /// Keeps a question that ended in a suggestion or the fallback, if keeping is on. The
+    /// write runs on tokio's blocking pool and is not awaited: appending a line is quick, but
+    /// the first write of a day also drops expired entries (rewriting the file), and neither
+    /// may hold up an async worker or the reply. Failures are logged without the text.
+    pub(super) fn keep_gap(&self, engine: &Arc<Engine>, question: &str, m: &Match, language: &str) {
+        let Some(gaps) = &self.gaps else { return };
+        if !matches!(m.outcome, Outcome::Suggest(_) | Outcome::Fallback) {
+            return;
+        }
+        let (gaps, engine) = (gaps.clone(), engine.clone());
+        let (question, m, language) = (question.to_string(), m.clone(), language.to_string());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = gaps.record(&question, &m, &language, &engine.faq) {
+                log::warn!("keeping an unanswered question failed: {e}");
+            }
+        });
+    }
+}
+
+/// Reloads the FAQ off the async workers ([`Shared::reload`] reads a file and builds the
+/// index), and logs the outcome: `trigger` says what asked for it (`SIGHUP`, `/reload`).
+pub async fn reload(shared: Arc<Shared>, trigger: &str) -> Result<String, String> {
+    let result = tokio::task::spawn_blocking(move || shared.reload()).await.unwrap_or_else(|_| {
+        Err("Reload failed (internal error); still serving the previous FAQ.".into())
+    });
+    match &result {
+        Ok(summary) => log::info!("{trigger}: {summary}"),
+        Err(errors) => log::error!("{trigger}: {errors}"),
+    }
+    result
+}
+
+/// Leaves room for escaping and the closing note within one Telegram message.
+const OPERATOR_REPLY_LIMIT: usize = TELEGRAM_TEXT_LIMIT - 200;
+
+/// An operator-facing reply (English: operators are staff) as one plain-text message: whole
+/// lines up to Telegram's limit, then a count of the lines left out. It is sent as escaped
+/// HTML like every reply, so `<` or `&` in an error message shows as typed.
+#[must_use]
+pub fn operator_reply(text: &str) -> Reply {
+    let mut kept = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut shown = 0;
+    for line in &lines {
+        let line: String = line.chars().take(OPERATOR_REPLY_LIMIT / 2).collect();
+        if telegram_len(&kept) + telegram_len(&line) + 1 > OPERATOR_REPLY_LIMIT {
+            break;
+        }
+        if !kept.is_empty() {
+            kept.push('\n');
+        }
+        kept.push_str(&line);
+        shown += 1;
+    }
+    if shown < lines.len() {
+        kept.push_str(&format!(
+            "\n... and {} more line(s): run `faqbot check` to see them all.",
+            lines.len() - shown
+        ));
+    }
+    Reply { language: "en".to_string(), blocks: vec![Block::Text(kept)], buttons: Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    
+    #[test]
+    fn a_long_operator_reply_fits_one_message_and_says_what_was_left_out() {
+        let errors: Vec<String> = (1..=500)
+            .map(|i| format!("/srv/faq.json:{i}:3: error: unknown field `<tag & {i}>`"))
+            .collect();
+        let reply = operator_reply(&format!("Reload failed.\n{}", errors.join("\n")));
+        let chunks = reply.telegram_chunks();
+        assert_eq!(chunks.len(), 1, "one message");
+        // Escaped HTML: what Telegram shows is at most 4096 characters.
+        let visible = reply.to_plain();
+        assert!(telegram_len(&visible) <= TELEGRAM_TEXT_LIMIT, "{}", telegram_len(&visible));
+        assert!(chunks[0].contains("&lt;tag &amp; 1&gt;"), "not escaped: {}", &chunks[0][..200]);
+        let shown = visible.lines().filter(|l| l.starts_with("/srv/faq.json:")).count();
+        assert!(shown > 10 && shown < 500, "{shown}");
+        assert!(
+            visible.ends_with(&format!(
+                "... and {} more line(s): run `faqbot check` to see them all.",
+                500 - shown
+            )),
+            "{visible}"
+        );
+        // A short one is whole.
+        assert_eq!(operator_reply("Reloaded.\nok").to_plain(), "Reloaded.\nok");
+    }
+}
+
