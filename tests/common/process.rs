@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{FakeApi, TOKEN};
+use super::fake_api::{FakeApi, TOKEN};
 
 /// A running bot. Killed when dropped.
 pub struct BotProcess {
@@ -16,24 +15,19 @@ pub struct BotProcess {
 }
 
 impl BotProcess {
-    /// Starts the bot at the default log level, with `env` added. The binary is the one cargo
-    /// built for the tests, or the one named by `FAQBOT_BIN` (the benchmark uses it to measure
-    /// the binary `cargo build --release` ships, built without the test dependencies).
+    /// Starts the bot against `api`, serving the shipped faq.json, at the default log level,
+    /// with `env` added (which may name another `FAQ_PATH`). The binary is the one cargo built
+    /// for the tests, or the one named by `FAQBOT_BIN` (the benchmark uses it to measure the
+    /// binary `cargo build --release` ships).
     pub fn start(api: &FakeApi, env: &[(&str, &str)]) -> BotProcess {
-        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json");
-        let binary =
-            std::env::var_os("FAQBOT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_faqbot").into());
-        let mut command = Command::new(binary);
+        let mut command = match std::env::var_os("FAQBOT_BIN") {
+            Some(binary) => super::clean_command(binary),
+            None => super::faqbot(),
+        };
         command
-            // Not the repository: a developer's `.env` must not change what is tested.
-            .current_dir(std::env::temp_dir())
-            .env_remove("RUST_LOG")
-            .env_remove("LOG_MESSAGE_TEXT")
-            .env_remove("FAQBOT_TEST_PANIC_ON")
-            .env_remove("TELOXIDE_PROXY")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
-            .env("FAQ_PATH", faq)
+            .env("FAQ_PATH", super::shipped_faq())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
