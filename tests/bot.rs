@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::fake_api::updates::{
     earlier_bot_message, group_chat, inaccessible_message, mentioning_the_bot, non_text_contents,
     reply_to, user_with_language,
@@ -288,7 +287,8 @@ async fn group_mentions_commands_and_replies_are_answered() {
     let mut command = h.group(-7_318_000_003, person(7_318_000_004));
     command.say(&format!("/help@{BOT_USERNAME}"));
     let mut reply = h.group(-7_318_000_005, person(7_318_000_006));
-    let earlier = earlier_bot_message(h.api.message_id(), &group_chat(reply.id()), "earlier answer");
+    let earlier =
+        earlier_bot_message(h.api.message_id(), &group_chat(reply.id()), "earlier answer");
     reply.send(reply_to(&earlier, "and will the ICRC come back?"));
 
     let text = mention.reply().await.visible;
@@ -494,8 +494,12 @@ async fn stats_count_questions_taps_suggestions_and_fallbacks_for_an_operator() 
 async fn operator_commands_are_not_in_any_command_menu() {
     let h = Harness::start(&[("ADMIN_IDS", &OPERATOR.to_string())]).await;
     for menu in h.menus() {
-        let names: Vec<&str> =
-            menu["commands"].as_array().unwrap().iter().filter_map(|c| c["command"].as_str()).collect();
+        let names: Vec<&str> = menu["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["command"].as_str())
+            .collect();
         assert!(!names.contains(&"reload") && !names.contains(&"stats"), "{names:?}");
     }
 }

@@ -99,7 +99,8 @@ async fn reload_by_an_operator_serves_the_new_file_and_keeps_the_old_one_when_it
 async fn sighup_reloads_and_a_broken_file_keeps_the_old_answers() {
     let faq = common::faq_copy("sighup");
     let h = Harness::start(&[("FAQ_PATH", faq.to_str().unwrap())]).await;
-    let mut users: Vec<Conversation> = (1..=3).map(|i| h.private(user(7_202_000_000 + i))).collect();
+    let mut users: Vec<Conversation> =
+        (1..=3).map(|i| h.private(user(7_202_000_000 + i))).collect();
     let old_answer = expected(&faq, QUESTION);
     assert_eq!(ask(&mut users[0], QUESTION, 1).await, old_answer);
 

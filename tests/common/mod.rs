@@ -340,8 +340,14 @@ pub struct Conversation<'a> {
 
 impl<'a> Conversation<'a> {
     fn new(harness: &'a Harness, chat: Value, user: Value, fence: &str) -> Conversation<'a> {
-        let mut c =
-            Conversation { harness, chat, user, taken: 0, fence: String::new(), fence_reply: vec![] };
+        let mut c = Conversation {
+            harness,
+            chat,
+            user,
+            taken: 0,
+            fence: String::new(),
+            fence_reply: vec![],
+        };
         c.set_fence(fence);
         c
     }
@@ -355,8 +361,11 @@ impl<'a> Conversation<'a> {
             _ => panic!("no fence {command}"),
         };
         self.fence = command.to_string();
-        self.fence_reply =
-            Faq::shipped().text_in_every_language(key).iter().map(|t| first_line(t).into()).collect();
+        self.fence_reply = Faq::shipped()
+            .text_in_every_language(key)
+            .iter()
+            .map(|t| first_line(t).into())
+            .collect();
     }
 
     /// The chat's id.

@@ -745,4 +745,3 @@ async fn get_updates(inner: &Inner, params: Value, at: Duration) -> Answer {
         let _ = tokio::time::timeout_at(deadline, news).await;
     }
 }
-
