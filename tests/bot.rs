@@ -349,7 +349,7 @@ const OPERATOR: i64 = 7_320_000_001;
 async fn operated(name: &str) -> (Harness, std::path::PathBuf) {
     let path = common::faq_copy(name);
     let admins = format!("{OPERATOR}");
-    let h = Harness::start(&[("FAQ_PATH", path.to_str().unwrap()), ("ADMIN_IDS", &admins)]).await;
+    let h = Harness::serving(&path, &[("ADMIN_IDS", &admins)]).await;
     (h, path)
 }
 

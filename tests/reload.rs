@@ -45,7 +45,7 @@ async fn reload_by_an_operator_serves_the_new_file_and_keeps_the_old_one_when_it
     let faq = common::faq_copy("command");
     let operator = 7_201_000_001_i64;
     let admins = format!("123, {operator}");
-    let h = Harness::start(&[("FAQ_PATH", faq.to_str().unwrap()), ("ADMIN_IDS", &admins)]).await;
+    let h = Harness::serving(&faq, &[("ADMIN_IDS", &admins)]).await;
     let mut op = h.private(user(operator));
     let mut stranger = h.private(user(7_201_000_002));
     let mut others: Vec<Conversation> =
@@ -98,7 +98,7 @@ async fn reload_by_an_operator_serves_the_new_file_and_keeps_the_old_one_when_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_and_a_broken_file_keeps_the_old_answers() {
     let faq = common::faq_copy("sighup");
-    let h = Harness::start(&[("FAQ_PATH", faq.to_str().unwrap())]).await;
+    let h = Harness::serving(&faq, &[]).await;
     let mut users: Vec<Conversation> =
         (1..=3).map(|i| h.private(user(7_202_000_000 + i))).collect();
     let old_answer = expected(&faq, QUESTION);
@@ -152,11 +152,10 @@ async fn unanswered_questions_are_kept_masked_and_without_ids_when_gaps_path_is_
     let faq = common::faq_copy("gaps");
     let gaps = faq.with_file_name("gaps.jsonl");
     let operator = 7_203_000_001_i64;
-    let h = Harness::start(&[
-        ("FAQ_PATH", faq.to_str().unwrap()),
-        ("GAPS_PATH", gaps.to_str().unwrap()),
-        ("ADMIN_IDS", &operator.to_string()),
-    ])
+    let h = Harness::serving(
+        &faq,
+        &[("GAPS_PATH", gaps.to_str().unwrap()), ("ADMIN_IDS", &operator.to_string())],
+    )
     .await;
     let mut op = h.private(user(operator));
     let mut asker = h.private(user(7_203_000_002));

@@ -300,6 +300,14 @@ impl Harness {
         Harness { api, bot }
     }
 
+    /// Starts the bot serving the FAQ at `faq`, with `env` added, and waits until it polls.
+    pub async fn serving(faq: &Path, env: &[(&str, &str)]) -> Harness {
+        let faq = faq.to_str().expect("a UTF-8 path");
+        let mut all = vec![("FAQ_PATH", faq)];
+        all.extend_from_slice(env);
+        Harness::start(&all).await
+    }
+
     /// A private chat with `user` (see [`fake_api::updates::user`]).
     pub fn private(&self, user: Value) -> Conversation<'_> {
         let id = user["id"].as_i64().expect("a user id");
