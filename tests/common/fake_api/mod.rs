@@ -13,8 +13,6 @@
 pub mod limits;
 pub mod updates;
 
-use updates::{bot_user, private_chat, user};
-
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,6 +22,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+
+use updates::{bot_user, private_chat, user};
 
 /// The token the bot is started with; it must never show in its logs.
 pub const TOKEN: &str = "5566778899:AAH-fake-SECRET-token_for_resilience";
@@ -118,7 +118,6 @@ pub struct Sent {
     pub visible: String,
     /// The inline keyboard, row by row (empty without one).
     pub buttons: Vec<Vec<Button>>,
-    pub has_buttons: bool,
     pub at: Duration,
     /// The message as Telegram returned it to the bot (what a callback query points at).
     pub message: Value,
@@ -693,7 +692,6 @@ fn send_message(s: &mut State, params: &Value, at: Duration) -> (Answer, Outcome
         text,
         visible,
         buttons: buttons_of(markup),
-        has_buttons: markup.is_some(),
         at,
         message: message.clone(),
     });
