@@ -1,48 +1,14 @@
 //! The `faqbot` binary as operators use it: `check`, `ask`, and start-up errors.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn faqbot() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_faqbot"));
-    // Tests must not depend on the developer's environment or .env.
-    c.current_dir(std::env::temp_dir())
-        .env_remove("TELOXIDE_TOKEN")
-        .env_remove("TELOXIDE_API_URL")
-        .env_remove("FAQ_PATH")
-        .env_remove("RUST_LOG");
-    c
-}
+use std::path::Path;
+use std::process::Output;
 
-fn shipped_faq() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json")
-}
+use common::{faqbot, line_of, oracle, shipped_faq, stderr, stdout, write_faq, Faq};
 
 fn shipped_src() -> String {
-    std::fs::read_to_string(shipped_faq()).unwrap()
-}
-
-/// Writes `content` to a fresh file and returns its path.
-fn temp_file(name: &str, content: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faqbot-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("faq.json");
-    std::fs::write(&path, content).unwrap();
-    path
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Line (1-based) of the first occurrence of `needle` in `src`.
-fn line_of(src: &str, needle: &str) -> usize {
-    src[..src.find(needle).expect("needle in source")].matches('\n').count() + 1
+    common::read_source(&shipped_faq())
 }
 
 fn check(path: &Path) -> Output {
@@ -65,7 +31,7 @@ fn check_reports_invalid_json_with_line_and_column() {
     // Drop the comma after the languages list.
     let broken = src.replacen("],\n  \"unreviewed_languages\"", "]\n  \"unreviewed_languages\"", 1);
     assert_ne!(broken, src);
-    let path = temp_file("json", &broken);
+    let path = write_faq("json", &broken);
     let o = check(&path);
     assert_eq!(o.status.code(), Some(1));
     let want = format!("{}:{}:", path.display(), line_of(&broken, "\"unreviewed_languages\""));
@@ -76,7 +42,7 @@ fn check_reports_invalid_json_with_line_and_column() {
 fn check_reports_unknown_fields() {
     let broken =
         shipped_src().replacen("\"thresholds\": {", "\"treshold\": 1,\n  \"thresholds\": {", 1);
-    let path = temp_file("unknown", &broken);
+    let path = write_faq("unknown", &broken);
     let o = check(&path);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
@@ -91,7 +57,7 @@ fn check_reports_unknown_fields() {
 fn check_reports_duplicate_topic_ids_at_their_place() {
     let src = shipped_src();
     let broken = src.replacen("\"id\": \"return\"", "\"id\": \"closure\"", 1);
-    let path = temp_file("dup", &broken);
+    let path = write_faq("dup", &broken);
     let o = check(&path);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
@@ -121,7 +87,7 @@ fn check_reports_unknown_contacts_empty_answers_and_missing_languages() {
             1,
         );
     assert_ne!(broken, src);
-    let path = temp_file("refs", &broken);
+    let path = write_faq("refs", &broken);
     let o = check(&path);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
@@ -154,17 +120,8 @@ struct AskLine {
 }
 
 fn ask_json(questions: &[&str]) -> Vec<AskLine> {
-    let mut child = faqbot()
-        .args(["ask", "--json", "--faq"])
-        .arg(shipped_faq())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(questions.join("\n").as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success());
-    stdout(&o).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+    let lines = oracle::classify(&shipped_faq(), None, questions);
+    lines.into_iter().map(|l| serde_json::from_value(l).expect("an `ask --json` line")).collect()
 }
 
 #[test]
@@ -221,10 +178,9 @@ fn ask_prints_the_reply_text_and_buttons() {
         .unwrap();
     assert!(o.status.success());
     let out = stdout(&o);
-    let faq = faqbot::faq::load(&shipped_faq()).unwrap().faq;
-    let topic = faq.topic("return").unwrap();
-    assert!(out.contains(&topic.answer["en"]), "{out}");
-    assert!(out.contains(&format!("[{}]", faq.texts.back_to_topics["en"])), "{out}");
+    let faq = Faq::shipped();
+    assert!(out.contains(&faq.answer("return", "en")), "{out}");
+    assert!(out.contains(&format!("[{}]", faq.text("back_to_topics", "en"))), "{out}");
 }
 
 #[test]
@@ -252,7 +208,7 @@ fn running_without_a_token_names_the_variable_and_exits_non_zero() {
 #[test]
 fn running_with_a_broken_faq_names_the_place_and_exits_non_zero() {
     let broken = shipped_src().replacen("\"id\": \"return\"", "\"id\": \"Return!\"", 1);
-    let path = temp_file("run", &broken);
+    let path = write_faq("run", &broken);
     let o =
         faqbot().env("TELOXIDE_TOKEN", "123:secret-part").env("FAQ_PATH", &path).output().unwrap();
     assert_eq!(o.status.code(), Some(1));

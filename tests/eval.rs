@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use faqbot::eval::{judge, read_cases, tally};
 use faqbot::reply::Engine;
+use faqbot::tools::eval::{judge, read_cases, tally};
 
 /// Measured on eval-test.tsv with the shipped faq.json: top-1 0.971 (lowest language 0.927),
 /// confident-but-wrong 0.006, out of scope answered 0.020, answered or offered 1.000.
@@ -45,7 +45,7 @@ fn matching_accuracy_stays_above_the_floors() {
 fn the_matcher_beats_the_whole_string_baseline() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let faq = faqbot::faq::load(&root.join("faq.json")).expect("faq.json").faq;
-    let baseline = faqbot::eval::Baseline::new(&faq);
+    let baseline = faqbot::tools::eval::Baseline::new(&faq);
     let engine = Engine::new(faq);
     let cases = read_cases(&root.join("tests/data/eval-dev.tsv")).expect("eval-dev.tsv");
     let (_, ours) = tally(&cases, &|q| judge(&engine, q));

@@ -1,71 +1,68 @@
 //! Black-box resilience tests: the real `faqbot` binary against a fake Telegram Bot API server
-//! (`tests/fake_api/`) that injects faults and checks every request against Telegram's limits.
-//! Expected replies are computed by the library's own engine from the shipped faq.json, so the
-//! tests compare exact texts, never copied literals.
+//! (`tests/common/fake_api/`) that injects faults and checks every request against Telegram's
+//! limits. Expected replies are computed by the binary's own core (`faqbot chat`) from the
+//! shipped faq.json, so the tests compare exact texts (as Telegram shows them), never copied
+//! literals.
 //!
 //! The sustained sending rate under Telegram's flood limits is printed by
 //! `three_hundred_users_at_once_within_the_flood_limits`, and, for a longer run, by
 //! `cargo test --test resilience -- --ignored --nocapture sustained_rate`, which also prints
-//! the bot's resident memory. The test build links the test dependencies' OpenSSL into the
-//! binary; to measure the binary that ships, build it first and name it in `FAQBOT_BIN`:
-//! `cargo build --release && cp target/release/faqbot /tmp/faqbot && FAQBOT_BIN=/tmp/faqbot
-//! cargo test --release --test resilience -- --ignored --nocapture sustained_rate`.
+//! the bot's resident memory. The tests run the debug build; to measure the binary that ships,
+//! build it first and name it in `FAQBOT_BIN`: `cargo build --release && cp
+//! target/release/faqbot /tmp/faqbot && FAQBOT_BIN=/tmp/faqbot cargo test --release --test
+//! resilience -- --ignored --nocapture sustained_rate`.
 
-mod fake_api;
+mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use fake_api::process::BotProcess;
-use fake_api::{
-    bot_user, group_chat, private_chat, unix_now, user, FakeApi, Faults, Scripted, State,
-    BOT_USERNAME, TOKEN, TOKEN_SECRET,
+use common::fake_api::updates::{
+    earlier_bot_message, group_chat, inaccessible_message, mentioning_the_bot, non_text_contents,
+    private_chat, user,
 };
-use faqbot::reply::{Engine, LangHints};
-use serde_json::{json, Value};
+use common::fake_api::{
+    unix_now, FakeApi, Faults, Scripted, State, BOT_USERNAME, TOKEN, TOKEN_SECRET,
+};
+use common::process::BotProcess;
+use common::{assert_no_violations, assert_private, oracle, shipped_faq, start, Faq};
+use serde_json::json;
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json");
-        Engine::new(faqbot::faq::load(&path).expect("shipped faq.json loads").faq)
-    })
+/// The language of the fake users' clients (see [`user`]), which the shipped FAQ has.
+const LANG: &str = "en";
+
+fn faq() -> &'static Faq {
+    static FAQ: OnceLock<Faq> = OnceLock::new();
+    FAQ.get_or_init(Faq::shipped)
 }
 
-/// What the fake users' clients say about them: English.
-fn hints() -> LangHints<'static> {
-    LangHints { chosen: None, client: Some("en") }
-}
-
-fn lang() -> String {
-    engine().fallback_language(hints())
-}
-
-/// The messages the bot should send for a question.
+/// The messages the bot should send for a question (or a command `faqbot chat` knows), as
+/// Telegram shows them. Computed by the binary, for all of [`questions`] at once.
 fn answer_to(question: &str) -> Vec<String> {
-    engine().ask(question, hints()).0.telegram_chunks()
+    static ANSWERS: OnceLock<Mutex<HashMap<String, Vec<String>>>> = OnceLock::new();
+    let answers = ANSWERS.get_or_init(|| {
+        let pool = questions();
+        let inputs: Vec<&str> = pool.iter().map(String::as_str).collect();
+        let replies = oracle::replies(&shipped_faq(), Some(LANG), &inputs);
+        let known = pool.into_iter().zip(replies.iter().map(oracle::Expected::messages));
+        Mutex::new(known.collect())
+    });
+    let mut answers = answers.lock().unwrap();
+    answers
+        .entry(question.to_string())
+        .or_insert_with(|| oracle::reply(&shipped_faq(), Some(LANG), question).messages())
+        .clone()
+}
+
+/// A reply made of one text of faq.json (`texts.KEY`), as Telegram shows it.
+fn text_reply(key: &str) -> Vec<String> {
+    vec![faq().text(key, LANG)]
 }
 
 /// Many different questions: the English phrasings of faq.json.
 fn questions() -> Vec<String> {
-    engine()
-        .faq
-        .topics
-        .iter()
-        .flat_map(|t| t.questions.get("en").cloned().unwrap_or_default())
-        .collect()
-}
-
-/// Starts a fake server and the bot, and waits until the bot polls.
-async fn start(faults: Faults, env: &[(&str, &str)]) -> (FakeApi, BotProcess) {
-    let api = FakeApi::start(faults).await;
-    let bot = BotProcess::start(&api, env);
-    let polling =
-        api.wait_for(Duration::from_secs(30), |s| !s.calls("getupdates").is_empty()).await;
-    assert!(polling, "the bot never polled; its log:\n{}", bot.stderr());
-    (api, bot)
+    faq().phrasings(LANG)
 }
 
 /// Waits until every chat got at least its expected messages, waits a little more for any
@@ -85,7 +82,7 @@ async fn expect_delivered(
     let s = api.state();
     let mut problems = Vec::new();
     for (chat, want) in expected {
-        let mut got: Vec<&str> = s.sent_to(*chat).iter().map(|m| m.text.as_str()).collect();
+        let mut got: Vec<&str> = s.sent_to(*chat).iter().map(|m| m.visible.as_str()).collect();
         let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
         got.sort_unstable();
         want.sort_unstable();
@@ -104,28 +101,6 @@ async fn expect_delivered(
         problems.join("\n"),
         bot.stderr()
     );
-}
-
-/// Asserts the bot's log holds no message text, no user or chat id, no name or username, and
-/// never the token.
-fn assert_private(log: &str, texts: &[String], ids: &[i64]) {
-    assert!(!log.contains(TOKEN) && !log.contains(TOKEN_SECRET), "the token is in the log:\n{log}");
-    for id in ids {
-        for secret in [id.to_string(), format!("username{id}"), format!("Firstname{id}")] {
-            assert!(!log.contains(&secret), "{secret} is in the log:\n{log}");
-        }
-    }
-    for text in texts.iter().filter(|t| t.trim().chars().count() >= 8) {
-        // A line of the text is enough to give it away.
-        let probe: String = text.trim().chars().take(40).collect();
-        assert!(!log.contains(&probe), "message text {probe:?} is in the log:\n{log}");
-    }
-}
-
-fn assert_no_violations(api: &FakeApi) {
-    let s = api.state();
-    assert!(s.violations.is_empty(), "requests Telegram would refuse: {:#?}", s.violations);
-    assert_eq!(s.floods, 0, "the bot went over Telegram's flood limits");
 }
 
 /// Seconds between consecutive attempts to send to a chat.
@@ -186,7 +161,7 @@ async fn every_message_gets_exactly_one_answer_under_faults() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_server_errors_and_undeliverable_replies() {
-    let (api, mut bot) = start(Faults::default(), &[]).await;
+    let (api, bot) = start(Faults::default(), &[]).await;
     let [short_wait, long_wait, drops, server_error, always_down, blocked, bystander] =
         [1, 2, 3, 4, 5, 6, 7].map(|i| 7_102_000_000 + i);
     api.script(short_wait, &[Scripted::TooMany { retry_after: 2 }]);
@@ -249,7 +224,7 @@ async fn rate_limits_server_errors_and_undeliverable_replies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_me_failing_at_start_up_is_retried() {
     let faults = Faults { get_me_failures: 3, ..Faults::default() };
-    let (api, mut bot) = start(faults, &[]).await;
+    let (api, bot) = start(faults, &[]).await;
     let id = 7_103_000_001;
     let question = "Who can help me find my missing brother?";
     api.push_text(id, question);
@@ -269,16 +244,13 @@ async fn get_me_failing_at_start_up_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(debug_assertions), ignore = "the panic hook for tests exists in debug builds only")]
 async fn a_panicking_handler_is_caught_and_the_bot_keeps_serving() {
-    if !cfg!(debug_assertions) {
-        eprintln!("skipped: the panic hook for tests exists in debug builds only");
-        return;
-    }
     let trigger = "please crash now, my private words 4242";
-    let (api, mut bot) = start(Faults::default(), &[("FAQBOT_TEST_PANIC_ON", trigger)]).await;
+    let (api, bot) = start(Faults::default(), &[("FAQBOT_TEST_PANIC_ON", trigger)]).await;
     let (a, b) = (7_104_000_001, 7_104_000_002);
     let question = "When does the ICRC office in Baku close?";
-    let apology = engine().error(&lang()).telegram_chunks();
+    let apology = text_reply("error");
     api.push_text(a, trigger);
     assert!(api.wait_for(Duration::from_secs(10), |s| !s.sent_to(a).is_empty()).await);
     // The same chat again (teloxide #1435: the next update of a chat whose worker panicked
@@ -295,7 +267,7 @@ async fn a_panicking_handler_is_caught_and_the_bot_keeps_serving() {
     expect_delivered(&api, &bot, &expected, Duration::from_secs(20)).await;
     // In order, too.
     let s = api.state();
-    let texts: Vec<&str> = s.sent_to(a).iter().map(|m| m.text.as_str()).collect();
+    let texts: Vec<&str> = s.sent_to(a).iter().map(|m| m.visible.as_str()).collect();
     assert_eq!(texts, expected[&a].iter().map(String::as_str).collect::<Vec<_>>());
     drop(s);
     assert!(bot.is_running());
@@ -337,8 +309,10 @@ async fn sigterm_and_sigint_stop_within_five_seconds_and_nothing_is_lost() {
         assert!(ok, "questions sent while down were not answered:\n{}", bot.stderr());
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let s = api.state();
-        let new_x: Vec<&str> = s.sent_to(x)[before_x..].iter().map(|m| m.text.as_str()).collect();
-        let new_y: Vec<&str> = s.sent_to(y)[before_y..].iter().map(|m| m.text.as_str()).collect();
+        let new_x: Vec<&str> =
+            s.sent_to(x)[before_x..].iter().map(|m| m.visible.as_str()).collect();
+        let new_y: Vec<&str> =
+            s.sent_to(y)[before_y..].iter().map(|m| m.visible.as_str()).collect();
         assert_eq!(new_x, answer_to(&q[1]), "after {name}: no loss, no duplicate");
         assert_eq!(new_y, answer_to(&q[2]), "after {name}: no loss, no duplicate");
     }
@@ -372,7 +346,7 @@ async fn one_user_flooding_gets_a_calm_limited_response_and_slows_no_one() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    spam_expected.extend(engine().too_many(&lang()).telegram_chunks());
+    spam_expected.extend(text_reply("too_many"));
     expect_delivered(
         &api,
         &bot,
@@ -383,8 +357,8 @@ async fn one_user_flooding_gets_a_calm_limited_response_and_slows_no_one() {
     // Nothing more comes later either.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let s = api.state();
-    let too_many = engine().too_many(&lang()).telegram_chunks();
-    let notices = s.sent_to(spammer).iter().filter(|m| too_many.contains(&m.text)).count();
+    let too_many = text_reply("too_many");
+    let notices = s.sent_to(spammer).iter().filter(|m| too_many.contains(&m.visible)).count();
     assert_eq!(notices, too_many.len(), "exactly one calm notice");
     assert_eq!(s.sent_to(spammer).len(), 5 + too_many.len());
     let mut worst = Duration::ZERO;
@@ -403,22 +377,20 @@ async fn one_user_flooding_gets_a_calm_limited_response_and_slows_no_one() {
 }
 
 /// A message as the bot sent it earlier, for a callback query to point at.
-fn bot_message(api: &FakeApi, chat: i64) -> Value {
-    json!({
-        "message_id": api.message_id(),
-        "date": unix_now() - 3600,
-        "chat": private_chat(chat),
-        "from": bot_user(),
-        "text": "Choose a topic",
-    })
+fn bot_message(api: &FakeApi, chat: i64) -> serde_json::Value {
+    earlier_bot_message(api.message_id(), &private_chat(chat), "Choose a topic")
+}
+
+/// What a tap on a button the bot never made, or no longer has, gets: a notice that the
+/// button is out of date, and the list of topics (its prompt, as Telegram shows it).
+fn stale_tap() -> (Vec<String>, Option<String>) {
+    (text_reply("topics_prompt"), Some(faq().text("stale_button", LANG)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_answered_calmly_or_ignored() {
-    let (api, mut bot) = start(Faults::default(), &[]).await;
-    let lang = lang();
-    let e = engine();
-    let not_text = e.not_text(&lang).telegram_chunks();
+    let (api, bot) = start(Faults::default(), &[]).await;
+    let not_text = text_reply("not_text");
     let mut expected: HashMap<i64, Vec<String>> = HashMap::new();
     let mut silent: Vec<i64> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
@@ -429,13 +401,7 @@ async fn bad_input_is_answered_calmly_or_ignored() {
         next
     };
 
-    let media = [
-        json!({ "sticker": { "file_id": "s1", "file_unique_id": "su1", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false } }),
-        json!({ "photo": [{ "file_id": "p1", "file_unique_id": "pu1", "width": 90, "height": 90 }] }),
-        json!({ "voice": { "file_id": "v1", "file_unique_id": "vu1", "duration": 3 } }),
-        json!({ "location": { "latitude": 40.4093, "longitude": 49.8671 } }),
-    ];
-    for content in media {
+    for (_, content) in non_text_contents() {
         let id = new_id();
         api.push_message(&private_chat(id), &user(id), content);
         expected.insert(id, not_text.clone());
@@ -461,49 +427,37 @@ async fn bad_input_is_answered_calmly_or_ignored() {
         ids.push(id);
     }
     let commands = [
-        ("/foobar", e.unknown_command(&lang)),
-        (&*format!("/help@{BOT_USERNAME}"), e.help(&lang)),
-        ("/start@some_other_bot", e.unknown_command(&lang)),
+        ("/foobar", answer_to("/foobar")),
+        (&*format!("/help@{BOT_USERNAME}"), answer_to("/help")),
+        ("/start@some_other_bot", answer_to("/foobar")),
     ];
     for (command, reply) in commands {
         let id = new_id();
         api.push_text(id, command);
-        expected.insert(id, reply.telegram_chunks());
+        expected.insert(id, reply);
         ids.push(id);
     }
 
     // Button taps: forged, stale, empty data, on a message that is gone, with no message.
+    let (stale_reply, stale_notice) = stale_tap();
     let mut callbacks = Vec::new();
     for data in ["t:../../etc/passwd", "t:no-such-topic", "l:xx", "", &"x".repeat(64), "\u{0}zz"] {
         let id = new_id();
-        let query = format!("cb-{id}");
-        api.push(
-            "callback_query",
-            json!({ "id": query, "from": user(id), "chat_instance": "ci", "data": data, "message": bot_message(&api, id) }),
-        );
-        let result = e.callback(Some(data), &lang);
-        expected.insert(id, result.reply.map(|r| r.telegram_chunks()).unwrap_or_default());
-        callbacks.push((query, result.notice));
+        let query = api.push_tap(&user(id), Some(&bot_message(&api, id)), Some(data));
+        expected.insert(id, stale_reply.clone());
+        callbacks.push((query, stale_notice.clone()));
         ids.push(id);
     }
     let id = new_id();
-    let query = format!("cb-{id}");
-    let gone = json!({ "chat": private_chat(id), "message_id": 1, "date": 0 });
-    api.push(
-        "callback_query",
-        json!({ "id": query, "from": user(id), "chat_instance": "ci", "data": "t:no-such-topic", "message": gone }),
-    );
-    let result = e.callback(Some("t:no-such-topic"), &lang);
-    expected.insert(id, result.reply.map(|r| r.telegram_chunks()).unwrap_or_default());
-    callbacks.push((query, result.notice));
+    let gone = inaccessible_message(&private_chat(id));
+    let query = api.push_tap(&user(id), Some(&gone), Some("t:no-such-topic"));
+    expected.insert(id, stale_reply.clone());
+    callbacks.push((query, stale_notice.clone()));
     ids.push(id);
     let id = new_id();
-    let query = format!("cb-{id}");
-    api.push(
-        "callback_query",
-        json!({ "id": query, "from": user(id), "chat_instance": "ci", "inline_message_id": "im-1", "data": "t:no-such-topic" }),
-    );
-    callbacks.push((query, e.callback(Some("t:no-such-topic"), &lang).notice));
+    // Sent inline: no chat to answer in, only the notice.
+    let query = api.push_tap(&user(id), None, Some("t:no-such-topic"));
+    callbacks.push((query, stale_notice.clone()));
     ids.push(id);
 
     // Edited messages, channel posts and group chatter: left alone.
@@ -524,14 +478,9 @@ async fn bad_input_is_answered_calmly_or_ignored() {
     }
     // ... except what is addressed to the bot.
     let group2 = -4_107_000_002;
-    let asked = format!("@{BOT_USERNAME} when does the ICRC office in Baku close?");
-    let mention = json!([{ "type": "mention", "offset": 0, "length": BOT_USERNAME.len() + 1 }]);
-    api.push_message(
-        &group_chat(group2),
-        &user(new_id()),
-        json!({ "text": asked, "entities": mention }),
-    );
-    expected.insert(group2, answer_to(&asked.replace(&format!("@{BOT_USERNAME}"), "")));
+    let asked = "when does the ICRC office in Baku close?";
+    api.push_message(&group_chat(group2), &user(new_id()), mentioning_the_bot(asked));
+    expected.insert(group2, answer_to(asked));
     silent.push(group);
     ids.extend([member, group, group2]);
     texts.extend(["where is my father".into(), "where is my son".into()]);

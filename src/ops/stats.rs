@@ -3,11 +3,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
-
+use super::gaps::Day;
 use crate::faq::Faq;
 use crate::matcher::Outcome;
-use super::gaps::Day;
 
+/// What the bot did since it started, for `/stats`. Holds no message text and no ids of
+/// people: only counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
     /// The day counting started.
     pub since: Day,
@@ -98,4 +100,3 @@ impl Stats {
         out
     }
 }
-

@@ -1,13 +1,8 @@
 //! Purpose: in groups, what is meant for the bot, and the message without its @mention.
 
-
-
 use teloxide::prelude::*;
-use teloxide::types::{
-    Me, MessageEntityKind,
-};
+use teloxide::types::{Me, MessageEntityKind};
 use teloxide::utils::command::BotCommands;
-
 
 use super::schema::Command;
 

@@ -9,21 +9,18 @@ use std::sync::{Arc, OnceLock};
 use futures::FutureExt;
 
 use teloxide::prelude::*;
-use teloxide::types::{
-    ChatId,
-    MaybeInaccessibleMessage, Me,
-};
+use teloxide::types::{ChatId, MaybeInaccessibleMessage, Me};
 
 use super::pacing::Verdict;
 use crate::reply::{Action, Engine, LangHints};
 
-use super::*;
 use super::address::without_mention;
-use super::schema::{Command, OperatorCommand};
 use super::menus::register_commands;
 use super::pacing::unix_now;
+use super::schema::{Command, OperatorCommand};
 use super::send::{chat_tag, deliver, redact};
 use super::state::{operator_reply, reload, Shared};
+use super::*;
 
 /// The language to use for a person when their message does not tell.
 fn hinted_language(
@@ -113,7 +110,12 @@ fn test_hook_panic(text: &str) {
     }
 }
 
-pub(super) async fn on_command<R>(bot: R, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult
+pub(super) async fn on_command<R>(
+    bot: R,
+    msg: Message,
+    cmd: Command,
+    shared: Arc<Shared>,
+) -> HandlerResult
 where
     R: TelegramApi,
 {
@@ -143,7 +145,12 @@ where
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
 }
 
-pub(super) async fn on_message<R>(bot: R, msg: Message, me: Me, shared: Arc<Shared>) -> HandlerResult
+pub(super) async fn on_message<R>(
+    bot: R,
+    msg: Message,
+    me: Me,
+    shared: Arc<Shared>,
+) -> HandlerResult
 where
     R: TelegramApi,
 {
@@ -240,8 +247,6 @@ where
     };
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
 }
-
-/// The current time in Unix seconds (button taps carry no date of their own).
 
 pub(super) async fn on_callback<R>(bot: R, q: CallbackQuery, shared: Arc<Shared>) -> HandlerResult
 where

@@ -1,14 +1,12 @@
 //! Purpose: the command menus Telegram shows (`setMyCommands`), per language, from faq.json.
 
-
-
 use teloxide::prelude::*;
 use teloxide::types::BotCommand;
 
 use crate::reply::Engine;
 
-use super::*;
 use super::send::redact;
+use super::*;
 
 /// The command menus (`setMyCommands`), one per language, descriptions from faq.json.
 #[must_use]
@@ -49,4 +47,3 @@ where
         }
     }
 }
-

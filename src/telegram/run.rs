@@ -12,13 +12,13 @@ use teloxide::update_listeners::Polling;
 use teloxide::RequestError;
 use tokio_util::sync::CancellationToken;
 
-use crate::ops::config::Config;
-use crate::ops::gaps::GapLog;
-use crate::reply::Engine;
 use super::menus::register_commands;
 use super::send::redact;
 use super::state::reload;
 use super::{handler_tree, HandlerError, Operators, Shared};
+use crate::ops::config::Config;
+use crate::ops::gaps::GapLog;
+use crate::reply::Engine;
 
 /// Why the bot could not run; `main` turns it into an exit code.
 #[derive(Debug, thiserror::Error)]

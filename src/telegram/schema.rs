@@ -1,16 +1,13 @@
 //! Purpose: the handler tree: which updates go to which handler, and the commands it knows.
 
-
-
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::Me;
 use teloxide::utils::command::BotCommands;
 
-
-use super::*;
 use super::address::is_addressed;
 use super::handlers::{on_callback, on_command, on_message, on_operator_command};
+use super::*;
 
 /// The bot's commands. Descriptions shown to users come from faq.json (per language); these
 /// doc comments are for developers.

@@ -5,7 +5,6 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-
 use teloxide::prelude::*;
 use teloxide::types::{
     ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ParseMode,
@@ -15,8 +14,8 @@ use teloxide::RequestError;
 use super::pacing::OutgoingGate;
 use crate::reply::Reply;
 
-use super::*;
 use super::state::Shared;
+use super::*;
 
 /// Builds the inline keyboard of a reply.
 #[must_use]
@@ -70,7 +69,6 @@ pub fn chat_tag(chat: ChatId) -> String {
     let hash = SALT.get_or_init(std::collections::hash_map::RandomState::new).hash_one(chat.0);
     format!("{:08x}", hash as u32)
 }
-
 
 /// Hands `reply` to `chat`'s queue and returns: it is sent after the chat's earlier replies,
 /// by a task that lives while the chat has replies waiting. An undeliverable reply is logged by

@@ -6,21 +6,19 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-
 use teloxide::types::UserId;
 
-use crate::faq::TELEGRAM_TEXT_LIMIT;
-use crate::ops::gaps::{Day, GapLog};
-use crate::ops::stats::Stats;
-use crate::matcher::{Match, Outcome};
 use super::outbox::Outbox;
 use super::pacing::{IncomingLimiter, OutgoingGate, SendLimits};
+use crate::faq::TELEGRAM_TEXT_LIMIT;
+use crate::matcher::{Match, Outcome};
+use crate::ops::gaps::{Day, GapLog};
+use crate::ops::stats::Stats;
 use crate::reply::{telegram_len, Block, Engine, Reply};
 
 use tokio_util::task::TaskTracker;
 
 use super::pacing::unix_now;
-
 
 /// What operators set up: who they are, the FAQ file to reload, and whether unanswered
 /// questions are kept. Everything is off by default.
@@ -252,7 +250,8 @@ pub fn operator_reply(text: &str) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    
+    use super::*;
+
     #[test]
     fn a_long_operator_reply_fits_one_message_and_says_what_was_left_out() {
         let errors: Vec<String> = (1..=500)
@@ -278,4 +277,3 @@ mod tests {
         assert_eq!(operator_reply("Reloaded.\nok").to_plain(), "Reloaded.\nok");
     }
 }
-

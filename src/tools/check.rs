@@ -59,4 +59,3 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> i32 {
     );
     i32::from(verdict == "invalid")
 }
-

@@ -51,17 +51,12 @@ pub fn run(args: &GapsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return 1;
         }
     };
-    let stop_words: std::collections::HashSet<String> =
-        match faq::load(&args.faq) {
-            Ok(loaded) => loaded
-                .faq
-                .stop_words
-                .values()
-                .flatten()
-                .flat_map(|w| crate::text::words(w))
-                .collect(),
-            Err(_) => std::collections::HashSet::new(),
-        };
+    let stop_words: std::collections::HashSet<String> = match faq::load(&args.faq) {
+        Ok(loaded) => {
+            loaded.faq.stop_words.values().flatten().flat_map(|w| crate::text::words(w)).collect()
+        }
+        Err(_) => std::collections::HashSet::new(),
+    };
     let groups = crate::ops::gaps::group(&kept, &stop_words);
     let _ = writeln!(
         out,
@@ -74,4 +69,3 @@ pub fn run(args: &GapsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let _ = write!(out, "{}", crate::ops::gaps::render_groups(&groups));
     0
 }
-

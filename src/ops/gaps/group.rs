@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
-
 use super::*;
 
 /// Kept questions that resemble each other.
@@ -141,10 +140,6 @@ pub fn render_groups(groups: &[Group]) -> String {
     }
     out
 }
-
-/// What the bot did since it started, for `/stats`. Holds no message text and no ids of
-/// people: only counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
 
 #[cfg(test)]
 mod tests {

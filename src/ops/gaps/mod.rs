@@ -132,7 +132,6 @@ pub fn gap_for(question: &str, m: &Match, language: &str, faq: &Faq, day: Day) -
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

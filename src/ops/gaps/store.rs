@@ -4,7 +4,6 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-
 use super::*;
 use crate::ops::config::ConfigError;
 

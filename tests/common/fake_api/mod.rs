@@ -6,11 +6,12 @@
 //! every request, checks each against the Bot API's limits ([`limits`]), and injects faults
 //! from a seeded random generator: 429 with `retry_after`, 500s, dropped connections, slow
 //! answers, failing `getUpdates`, failing `getMe`, and Telegram's flood limits.
-
-#![allow(dead_code)]
+//!
+//! Each delivered message is kept as Telegram would show it ([`Sent`]: the visible text, the
+//! inline keyboard), so a test can tap its buttons; [`updates`] builds the updates to queue.
 
 pub mod limits;
-pub mod process;
+pub mod updates;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -21,6 +22,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+
+use updates::{bot_user, private_chat, user};
 
 /// The token the bot is started with; it must never show in its logs.
 pub const TOKEN: &str = "5566778899:AAH-fake-SECRET-token_for_resilience";
@@ -111,8 +114,64 @@ pub struct Sent {
     pub chat: i64,
     /// As sent (HTML).
     pub text: String,
-    pub has_buttons: bool,
+    /// As Telegram shows it: the HTML parsed, its entities decoded.
+    pub visible: String,
+    /// The inline keyboard, row by row (empty without one).
+    pub buttons: Vec<Vec<Button>>,
     pub at: Duration,
+    /// The message as Telegram returned it to the bot (what a callback query points at).
+    pub message: Value,
+}
+
+/// A button of an inline keyboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub text: String,
+    pub callback_data: Option<String>,
+    pub url: Option<String>,
+}
+
+impl Sent {
+    /// Delivery time, seconds since the server started.
+    pub fn secs(&self) -> f64 {
+        self.at.as_secs_f64()
+    }
+
+    /// The `callback_data` of every button, row after row.
+    pub fn callback_data(&self) -> Vec<String> {
+        self.buttons.iter().flatten().filter_map(|b| b.callback_data.clone()).collect()
+    }
+
+    /// The labels of every button, row after row.
+    pub fn button_texts(&self) -> Vec<String> {
+        self.buttons.iter().flatten().map(|b| b.text.clone()).collect()
+    }
+
+    /// The id Telegram gave the message.
+    pub fn message_id(&self) -> i64 {
+        self.message["message_id"].as_i64().unwrap_or_default()
+    }
+}
+
+/// Reads an inline keyboard (`reply_markup`) as rows of buttons.
+fn buttons_of(markup: Option<&Value>) -> Vec<Vec<Button>> {
+    let Some(rows) = markup.and_then(|m| m["inline_keyboard"].as_array()) else {
+        return Vec::new();
+    };
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    rows.iter()
+        .map(|row| {
+            row.as_array()
+                .into_iter()
+                .flatten()
+                .map(|b| Button {
+                    text: text(&b["text"]).unwrap_or_default(),
+                    callback_data: text(&b["callback_data"]),
+                    url: text(&b["url"]),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Everything the server knows.
@@ -131,6 +190,7 @@ pub struct State {
     /// 429s provoked by going over the flood limits.
     pub floods: usize,
     get_me_calls: u32,
+    next_query: u64,
     chats: HashMap<i64, Value>,
     callbacks: HashSet<String>,
     answered: HashSet<String>,
@@ -238,6 +298,7 @@ impl FakeApi {
             violations: Vec::new(),
             floods: 0,
             get_me_calls: 0,
+            next_query: 0,
             chats: HashMap::new(),
             callbacks: HashSet::new(),
             answered: HashSet::new(),
@@ -334,6 +395,43 @@ impl FakeApi {
         self.push_message(&private_chat(id), &user(id), json!({ "text": text }))
     }
 
+    /// Queues a tap on a button: a callback query from `from` with `data`, on `message` (a
+    /// message of the bot's, e.g. [`Sent::message`]; `None` for a message sent inline).
+    /// Returns the query's id.
+    pub fn push_tap(&self, from: &Value, message: Option<&Value>, data: Option<&str>) -> String {
+        let query = {
+            let mut s = self.state();
+            s.next_query += 1;
+            format!("cb-{}", s.next_query)
+        };
+        let mut payload = json!({ "id": query, "from": from, "chat_instance": "ci" });
+        match message {
+            Some(message) => payload["message"] = message.clone(),
+            None => payload["inline_message_id"] = json!("im-1"),
+        }
+        if let Some(data) = data {
+            payload["data"] = json!(data);
+        }
+        self.push("callback_query", payload);
+        query
+    }
+
+    /// The `answerCallbackQuery` requests for one query, with their parameters.
+    pub fn callback_answers(&self, query: &str) -> Vec<Value> {
+        let s = self.state();
+        s.calls("answercallbackquery")
+            .into_iter()
+            .filter(|r| r.params["callback_query_id"].as_str() == Some(query))
+            .map(|r| r.params.clone())
+            .collect()
+    }
+
+    /// Waits until `chat` has received at least `n` messages in all; returns them all.
+    pub async fn wait_sent(&self, chat: i64, n: usize, timeout: Duration) -> Option<Vec<Sent>> {
+        let got = self.wait_for(timeout, |s| s.sent_to(chat).len() >= n).await;
+        got.then(|| self.state().sent_to(chat).into_iter().cloned().collect())
+    }
+
     /// Waits until `done` holds or `timeout` passes; returns whether it held.
     pub async fn wait_for(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
@@ -352,32 +450,6 @@ impl FakeApi {
     pub fn violations(&self) -> Vec<String> {
         self.state().violations.clone()
     }
-}
-
-/// A user, with a name and username that must never reach the logs.
-pub fn user(id: i64) -> Value {
-    json!({
-        "id": id,
-        "is_bot": false,
-        "first_name": format!("Firstname{id}"),
-        "username": format!("username{id}"),
-        "language_code": "en",
-    })
-}
-
-/// A private chat with user `id`.
-pub fn private_chat(id: i64) -> Value {
-    json!({ "id": id, "type": "private", "first_name": format!("Firstname{id}"), "username": format!("username{id}") })
-}
-
-/// A group chat.
-pub fn group_chat(id: i64) -> Value {
-    json!({ "id": id, "type": "group", "title": "Families group" })
-}
-
-/// The bot's own user.
-pub fn bot_user() -> Value {
-    json!({ "id": BOT_ID, "is_bot": true, "first_name": "FAQ", "username": BOT_USERNAME })
 }
 
 enum Answer {
@@ -604,14 +676,24 @@ fn send_message(s: &mut State, params: &Value, at: Duration) -> (Answer, Outcome
     let id = s.next_message + 1;
     s.next_message = id;
     let text = params["text"].as_str().unwrap_or_default().to_string();
-    let has_buttons = params.get("reply_markup").is_some();
-    s.sent.push(Sent { chat: chat_id, text, has_buttons, at });
-    let message = json!({
+    let markup = params.get("reply_markup");
+    let mut message = json!({
         "message_id": id,
         "date": unix_now(),
         "chat": chat,
         "from": bot_user(),
         "text": visible,
+    });
+    if let Some(markup) = markup {
+        message["reply_markup"] = markup.clone();
+    }
+    s.sent.push(Sent {
+        chat: chat_id,
+        text,
+        visible,
+        buttons: buttons_of(markup),
+        at,
+        message: message.clone(),
     });
     (ok(message), Outcome::Ok)
 }
@@ -659,13 +741,5 @@ async fn get_updates(inner: &Inner, params: Value, at: Duration) -> Answer {
             }
         }
         let _ = tokio::time::timeout_at(deadline, news).await;
-    }
-}
-
-/// Records delivery times: the server clock when each message was accepted.
-impl Sent {
-    /// Delivery time, seconds since the server started.
-    pub fn secs(&self) -> f64 {
-        self.at.as_secs_f64()
     }
 }

@@ -2,38 +2,33 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{FakeApi, TOKEN};
+use super::fake_api::{FakeApi, TOKEN};
 
 /// A running bot. Killed when dropped.
 pub struct BotProcess {
-    child: Child,
+    child: Mutex<Child>,
+    pid: u32,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl BotProcess {
-    /// Starts the bot at the default log level, with `env` added. The binary is the one cargo
-    /// built for the tests, or the one named by `FAQBOT_BIN` (the benchmark uses it to measure
-    /// the binary `cargo build --release` ships, built without the test dependencies).
+    /// Starts the bot against `api`, serving the shipped faq.json, at the default log level,
+    /// with `env` added (which may name another `FAQ_PATH`). The binary is the one cargo built
+    /// for the tests, or the one named by `FAQBOT_BIN` (the benchmark uses it to measure the
+    /// binary `cargo build --release` ships).
     pub fn start(api: &FakeApi, env: &[(&str, &str)]) -> BotProcess {
-        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json");
-        let binary =
-            std::env::var_os("FAQBOT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_faqbot").into());
-        let mut command = Command::new(binary);
+        let mut command = match std::env::var_os("FAQBOT_BIN") {
+            Some(binary) => super::clean_command(binary),
+            None => super::faqbot(),
+        };
         command
-            // Not the repository: a developer's `.env` must not change what is tested.
-            .current_dir(std::env::temp_dir())
-            .env_remove("RUST_LOG")
-            .env_remove("LOG_MESSAGE_TEXT")
-            .env_remove("FAQBOT_TEST_PANIC_ON")
-            .env_remove("TELOXIDE_PROXY")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
-            .env("FAQ_PATH", faq)
+            .env("FAQ_PATH", super::shipped_faq())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -50,7 +45,7 @@ impl BotProcess {
                 sink.lock().unwrap().push(line);
             }
         });
-        BotProcess { child, log }
+        BotProcess { pid: child.id(), child: Mutex::new(child), log }
     }
 
     /// The bot's resident memory in KiB (VmRSS), where /proc tells it.
@@ -61,7 +56,7 @@ impl BotProcess {
     /// A memory figure in KiB from /proc/PID/status: `VmRSS`, `RssAnon` (heap and stacks),
     /// `RssFile` (the program's code and libraries), `VmHWM` (the peak).
     pub fn status_kib(&self, field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         let line = status.lines().find(|l| l.split(':').next() == Some(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
@@ -69,7 +64,7 @@ impl BotProcess {
     /// Resident KiB per mapping (the program, each library, `[heap]`, `[anon]`), from
     /// /proc/PID/smaps, largest first: where the memory goes.
     pub fn resident_by_mapping(&self) -> Vec<(String, u64)> {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{}/smaps", self.child.id())) else {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{}/smaps", self.pid)) else {
             return Vec::new();
         };
         let mut per: HashMap<String, u64> = HashMap::new();
@@ -112,17 +107,17 @@ impl BotProcess {
 
     /// Sends a signal (`libc::SIGTERM`, `libc::SIGINT`).
     pub fn signal(&self, signal: i32) {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        let pid = libc::pid_t::try_from(self.pid).unwrap();
         // SAFETY: `kill` with a pid of our own child and a valid signal number.
         let rc = unsafe { libc::kill(pid, signal) };
         assert_eq!(rc, 0, "kill failed");
     }
 
     /// Waits for the process to exit; its status and how long it took, or None on timeout.
-    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<(ExitStatus, Duration)> {
+    pub async fn wait_exit(&self, timeout: Duration) -> Option<(ExitStatus, Duration)> {
         let start = Instant::now();
         while start.elapsed() < timeout {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.child.lock().unwrap().try_wait().unwrap() {
                 return Some((status, start.elapsed()));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -131,14 +126,15 @@ impl BotProcess {
     }
 
     /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+    pub fn is_running(&self) -> bool {
+        self.child.lock().unwrap().try_wait().unwrap().is_none()
     }
 }
 
 impl Drop for BotProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
