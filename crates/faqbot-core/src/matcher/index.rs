@@ -1,0 +1,260 @@
+//! Purpose: the searchable form of a FAQ: vocabulary, weights, postings and the prefix and
+//! deletion indexes that find similar words without a scan.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::faq::{Faq, Thresholds};
+use crate::text;
+
+use super::similar::{deletion_key, for_each_deletion};
+use super::*;
+
+pub(super) struct Phrasing {
+    pub(super) topic: u32,
+    /// Distinct terms of the phrasing.
+    pub(super) terms: Vec<u32>,
+    /// Sum of the IDF of its terms.
+    pub(super) weight: f32,
+    /// Original text (for explanations).
+    pub(super) text: String,
+    /// Multiplier of its score: 1 for a question phrasing, less for a sentence of the answer.
+    pub(super) factor: f32,
+}
+
+/// The searchable form of a FAQ.
+pub struct Index {
+    pub(super) terms: Vec<String>,
+    pub(super) term_ids: HashMap<String, u32>,
+    pub(super) idf: Vec<f32>,
+    pub(super) mean_idf: f32,
+    /// Term ids sorted by their text, to find the terms sharing a prefix (inflected forms).
+    pub(super) sorted: Vec<u32>,
+    /// One-letter deletions of terms: the terms, grouped by the hash of their deletion, and
+    /// for each hash where its group lies. Finds one-edit typos without scanning. A hash
+    /// collision only adds a candidate, which the edit distance then rejects; hashes instead of
+    /// strings make the index several times faster to build and smaller.
+    pub(super) deletion_terms: Vec<u32>,
+    pub(super) deletions: HashMap<u64, (u32, u32)>,
+    /// Term → phrasings containing it.
+    pub(super) postings: Vec<Vec<u32>>,
+    /// Term → topics using it as a keyword.
+    pub(super) keyword_topics: Vec<Vec<u32>>,
+    /// Term → topics whose phrasings contain it.
+    pub(super) term_topics: Vec<Vec<u32>>,
+    pub(super) phrasings: Vec<Phrasing>,
+    pub(super) topic_count: usize,
+    pub(super) stop_words: HashSet<String>,
+    pub(super) small_talk: HashMap<String, SmallTalk>,
+    /// Word → bit set of the languages (by position in `languages`) that use it.
+    pub(super) lang_words: HashMap<String, u32>,
+    pub(super) languages: Vec<String>,
+    pub(super) thresholds: Thresholds,
+    pub(super) params: Params,
+}
+
+/// Adds a word to a language's word set (used to recognise the language of Latin text).
+pub(super) fn mark_lang(lang_words: &mut HashMap<String, u32>, word: &str, lang_bit: u32) {
+    *lang_words.entry(word.to_string()).or_insert(0) |= lang_bit;
+}
+
+impl Index {
+    /// Builds the index of a validated FAQ with default parameters.
+    #[must_use]
+    pub fn build(faq: &Faq) -> Index {
+        Index::build_with(faq, Params::default())
+    }
+
+    /// Builds the index with the given scoring parameters.
+    #[must_use]
+    pub fn build_with(faq: &Faq, params: Params) -> Index {
+        let languages = faq.languages.clone();
+        let lang_bit =
+            |lang: &str| languages.iter().position(|l| l == lang).map_or(0, |i| 1u32 << i.min(31));
+
+        let mut stop_words = HashSet::default();
+        let mut lang_words: HashMap<String, u32> = HashMap::default();
+        for (lang, words) in &faq.stop_words {
+            for w in words {
+                for t in text::words(w) {
+                    mark_lang(&mut lang_words, &t, lang_bit(lang));
+                    stop_words.insert(t);
+                }
+            }
+        }
+        let mut small_talk = HashMap::default();
+        for (kind, map) in [
+            (SmallTalk::Greeting, &faq.small_talk.greeting),
+            (SmallTalk::Thanks, &faq.small_talk.thanks),
+        ] {
+            for (lang, phrases) in map {
+                for p in phrases {
+                    for variant in variants(p, lang) {
+                        for t in text::words(&variant) {
+                            mark_lang(&mut lang_words, &t, lang_bit(lang));
+                            small_talk.insert(t, kind);
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut terms: Vec<String> = Vec::new();
+        let mut term_ids: HashMap<String, u32> = HashMap::default();
+        let mut intern = |w: &str, terms: &mut Vec<String>| -> u32 {
+            if let Some(&id) = term_ids.get(w) {
+                return id;
+            }
+            let id = terms.len() as u32;
+            terms.push(w.to_string());
+            term_ids.insert(w.to_string(), id);
+            id
+        };
+
+        let mut phrasings = Vec::new();
+        let mut keyword_terms: Vec<(u32, u32)> = Vec::new();
+        for (ti, topic) in faq.topics.iter().enumerate() {
+            // The question phrasings, and the answer's sentences: people often ask with the
+            // answer's own words ("blood samples", "facts and figures").
+            let sources = topic
+                .questions
+                .iter()
+                .flat_map(|(lang, qs)| qs.iter().map(move |q| (lang, q.as_str(), 1.0)));
+            let answers =
+                topic.answer.iter().filter(|_| params.answer_factor > 0.0).flat_map(|(lang, a)| {
+                    a.split(['.', '!', '?', '\u{0589}', '\n', ';'])
+                        .filter(|s| s.split_whitespace().count() >= 3)
+                        .map(move |s| (lang, s, params.answer_factor))
+                });
+            for (lang, q, factor) in sources.chain(answers) {
+                let bit = lang_bit(lang);
+                {
+                    for variant in variants(q, lang) {
+                        let mut ids: Vec<u32> = Vec::new();
+                        for w in text::words(&variant) {
+                            mark_lang(&mut lang_words, &w, bit);
+                            if !stop_words.contains(&w) {
+                                ids.push(intern(&w, &mut terms));
+                            }
+                        }
+                        ids.sort_unstable();
+                        ids.dedup();
+                        if !ids.is_empty() {
+                            phrasings.push(Phrasing {
+                                topic: ti as u32,
+                                terms: ids,
+                                weight: 0.0,
+                                text: variant,
+                                factor,
+                            });
+                        }
+                    }
+                }
+            }
+            for (lang, keywords) in &topic.keywords {
+                for k in keywords {
+                    for variant in variants(k, lang) {
+                        for w in text::words(&variant) {
+                            mark_lang(&mut lang_words, &w, lang_bit(lang));
+                            if !stop_words.contains(&w) {
+                                keyword_terms.push((intern(&w, &mut terms), ti as u32));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let n = terms.len();
+        let mut postings = vec![Vec::new(); n];
+        let mut term_topics: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (pi, p) in phrasings.iter().enumerate() {
+            for &t in &p.terms {
+                postings[t as usize].push(pi as u32);
+                term_topics[t as usize].push(p.topic);
+            }
+        }
+        let mut keyword_topics: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (t, topic) in keyword_terms {
+            keyword_topics[t as usize].push(topic);
+            term_topics[t as usize].push(topic);
+        }
+        for list in term_topics.iter_mut().chain(keyword_topics.iter_mut()) {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let topic_count = faq.topics.len().max(1);
+        let idf: Vec<f32> = term_topics
+            .iter()
+            .map(|topics| (1.0 + topic_count as f32 / topics.len().max(1) as f32).ln())
+            .collect();
+        let mean_idf =
+            if idf.is_empty() { 1.0 } else { idf.iter().sum::<f32>() / idf.len() as f32 };
+        for p in &mut phrasings {
+            p.weight = p.terms.iter().map(|&t| idf[t as usize]).sum();
+        }
+        let mut sorted: Vec<u32> = (0..terms.len() as u32).collect();
+        sorted.sort_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        let mut deletions: Vec<(u64, u32)> = Vec::new();
+        let mut buf = String::new();
+        for (id, term) in terms.iter().enumerate() {
+            if term.chars().count() >= MIN_FUZZY_CHARS {
+                for_each_deletion(term, &mut buf, |d| deletions.push((deletion_key(d), id as u32)));
+            }
+        }
+        deletions.sort_unstable();
+        deletions.dedup();
+        let deletion_terms: Vec<u32> = deletions.iter().map(|e| e.1).collect();
+        let mut groups: HashMap<u64, (u32, u32)> = HashMap::default();
+        groups.reserve(deletions.len());
+        for (i, &(key, _)) in deletions.iter().enumerate() {
+            groups.entry(key).and_modify(|g| g.1 += 1).or_insert((i as u32, 1));
+        }
+        let deletions = groups;
+
+        Index {
+            terms,
+            term_ids,
+            idf,
+            mean_idf,
+            sorted,
+            deletion_terms,
+            deletions,
+            postings,
+            keyword_topics,
+            term_topics,
+            phrasings,
+            topic_count: faq.topics.len(),
+            stop_words,
+            small_talk,
+            lang_words,
+            languages,
+            thresholds: faq.thresholds,
+            params,
+        }
+    }
+
+    /// Terms that give `d` when one of their letters is left out (or whose deletion shares
+    /// its hash).
+    pub(super) fn deleted_to(&self, d: &str) -> &[u32] {
+        match self.deletions.get(&deletion_key(d)) {
+            Some(&(start, len)) => &self.deletion_terms[start as usize..(start + len) as usize],
+            None => &[],
+        }
+    }
+}
+
+/// The forms of a phrasing that are indexed: itself, and for Russian and Armenian its Latin
+/// transliteration (families often type those languages in Latin letters).
+pub(super) fn variants(phrase: &str, lang: &str) -> Vec<String> {
+    let lower = phrase.to_lowercase();
+    let mut out = vec![phrase.to_string()];
+    let latin = match lang {
+        "ru" => text::cyrillic_to_latin(&lower),
+        "hy" => text::armenian_to_latin(&text::normalize(phrase)),
+        _ => return out,
+    };
+    if latin != lower && latin != phrase {
+        out.push(latin);
+    }
+    out
+}

@@ -1,0 +1,255 @@
+//! Purpose: find the FAQ topic a message asks about, and how sure that is.
+//!
+//! Every phrasing in faq.json (and a Latin transliteration of the Russian and Armenian ones,
+//! since people type those in Latin letters too) is split into words. Words are weighted by how
+//! informative they are across topics (IDF). A message's words are matched to the vocabulary
+//! exactly, by stem (one word is the other plus an ending: `oğlum`/`oğlumdan`) or by edit
+//! distance (typos), through a prefix index and a one-deletion index, so the cost grows slowly with the FAQ.
+//! A phrasing scores by how much of it the message covers and how much of the message it
+//! explains; a topic scores by its best phrasing, and the thresholds in faq.json turn the scores
+//! into an answer, suggestions or an honest fallback.
+
+mod index;
+mod language;
+mod score;
+mod similar;
+
+use crate::faq::Thresholds;
+
+pub use index::Index;
+pub use similar::word_sim;
+
+/// Shortest word compared by edit distance; shorter words must match exactly or by stem.
+const MIN_FUZZY_CHARS: usize = 5;
+/// Words at least this long may differ by two edits.
+const LONG_WORD_CHARS: usize = 8;
+/// Lowest similarity at which two words count as the same.
+const MIN_WORD_SIM: f32 = 0.74;
+/// How many topics the matcher reports, best first.
+const REPORTED_TOPICS: usize = 5;
+/// At most this many suggestions are offered.
+pub const MAX_SUGGESTIONS: usize = 3;
+/// At most this many related topics are offered beside an answer.
+pub const MAX_RELATED: usize = 2;
+
+/// Tunable scoring weights (the thresholds live in faq.json).
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Weight of coverage (how much of a phrasing the message contains) against precision
+    /// (how much of the message the phrasing explains), as the β of an F-measure.
+    pub beta: f32,
+    /// Weight of a message word that is nowhere in the FAQ, relative to the mean IDF.
+    pub unknown_weight: f32,
+    /// Weight of the topic-level precision (message words found anywhere in the topic).
+    pub topic_weight: f32,
+    /// Bonus per matched keyword of the topic.
+    pub keyword_bonus: f32,
+    /// Weight of the answer's own sentences as phrasings (0: not indexed).
+    pub answer_factor: f32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            beta: 1.0,
+            unknown_weight: 0.5,
+            topic_weight: 0.85,
+            keyword_bonus: 0.1,
+            answer_factor: 0.8,
+        }
+    }
+}
+
+/// What kind of small talk a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallTalk {
+    Greeting,
+    Thanks,
+}
+
+/// What the bot should do with a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Answer `topic` (an index into `faq.topics`), and offer the `related` topics beside it
+    /// (those that scored close to it: the message may be about them instead, or as well).
+    Answer { topic: usize, related: Vec<usize> },
+    /// Unsure: offer these topics, best first.
+    Suggest(Vec<usize>),
+    /// A greeting or thanks, not a question.
+    SmallTalk(SmallTalk),
+    /// Nothing fits: topics and general contacts.
+    Fallback,
+    /// No words at all (emoji, invisible characters).
+    Empty,
+}
+
+impl Outcome {
+    /// The outcome's stable name, as `faqbot ask --json`, the logs and the gaps file write it:
+    /// `answer`, `suggest`, `small-talk`, `fallback` or `empty`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Answer { .. } => "answer",
+            Outcome::Suggest(_) => "suggest",
+            Outcome::SmallTalk(_) => "small-talk",
+            Outcome::Fallback => "fallback",
+            Outcome::Empty => "empty",
+        }
+    }
+
+    /// A short, stable name safe to log (it holds nothing of the message): the answered
+    /// topic's id, else [`Outcome::kind`].
+    #[must_use]
+    pub fn name<'a>(&self, faq: &'a crate::Faq) -> &'a str {
+        match self {
+            Outcome::Answer { topic, .. } => {
+                faq.topics.get(*topic).map_or("answer", |t| t.id.as_str())
+            }
+            other => other.kind(),
+        }
+    }
+}
+
+/// The matcher's verdict on one message.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub outcome: Outcome,
+    /// Language recognised from the message itself, if any.
+    pub language: Option<String>,
+    /// Best topics with their scores (0..1), best first.
+    pub ranked: Vec<(usize, f32)>,
+    /// Whether the message was longer than matching reads.
+    pub truncated: bool,
+}
+
+impl Match {
+    /// The best score, 0 when no topic matched at all.
+    #[must_use]
+    pub fn score(&self) -> f32 {
+        self.ranked.first().map_or(0.0, |r| r.1)
+    }
+}
+
+/// A message's scores before the thresholds decide.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub ranked: Vec<(usize, f32)>,
+    pub small_talk: Option<SmallTalk>,
+    pub empty: bool,
+    pub language: Option<String>,
+    pub truncated: bool,
+}
+
+impl Scored {
+    /// Applies the thresholds: answer when the best topic is sure and clear of the next,
+    /// else small talk, else suggestions above the suggestion floor, else the fallback.
+    #[must_use]
+    pub fn decide(&self, t: &Thresholds) -> Outcome {
+        if self.empty {
+            return Outcome::Empty;
+        }
+        let second = self.ranked.get(1).map_or(0.0, |r| r.1);
+        if let Some(&(topic, s)) = self.ranked.first() {
+            if s >= t.answer as f32 && s - second >= t.margin as f32 {
+                let floor = t.related.max(t.suggest) as f32;
+                let related = self.ranked[1..]
+                    .iter()
+                    .filter(|r| r.1 >= floor)
+                    .take(MAX_RELATED)
+                    .map(|r| r.0)
+                    .collect();
+                return Outcome::Answer { topic, related };
+            }
+        }
+        if let Some(kind) = self.small_talk {
+            return Outcome::SmallTalk(kind);
+        }
+        let floor = t.suggest as f32;
+        let suggestions: Vec<usize> = self
+            .ranked
+            .iter()
+            .filter(|r| r.1 >= floor)
+            .take(MAX_SUGGESTIONS)
+            .map(|r| r.0)
+            .collect();
+        if suggestions.is_empty() {
+            Outcome::Fallback
+        } else {
+            Outcome::Suggest(suggestions)
+        }
+    }
+}
+
+/// Why a topic scored as it did, for `faqbot ask --explain`.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub topic: usize,
+    pub score: f32,
+    /// The phrasing that scored best.
+    pub phrasing: String,
+    pub coverage: f32,
+    pub precision: f32,
+    pub topic_precision: f32,
+    /// Message word, the FAQ word it matched, similarity.
+    pub pairs: Vec<(String, String, f32)>,
+    pub keywords: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_similarity_accepts_endings_and_typos_only() {
+        assert_eq!(word_sim("oglum", "oglum"), 1.0);
+        assert!(word_sim("oglum", "oglumdan") > 0.8, "stem");
+        assert!(word_sim("propal", "propavshih") > 0.74, "stem with changed ending");
+        assert!(word_sim("detaned", "detained") > 0.8, "typo");
+        assert!(word_sim("closure", "clsoure") > 0.8, "transposition");
+        assert_eq!(word_sim("baku", "back"), 0.0);
+        assert_eq!(word_sim("son", "sun"), 0.0, "short words need an exact match");
+        assert_eq!(word_sim("visit", "visa"), 0.0);
+    }
+
+    fn scored(ranked: &[(usize, f32)]) -> Scored {
+        Scored {
+            ranked: ranked.to_vec(),
+            small_talk: None,
+            empty: false,
+            language: None,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn an_answer_offers_the_close_runners_up_beside_it() {
+        let t = Thresholds::default();
+        let ranks = [(4, 0.9), (1, 0.7), (2, 0.6), (3, 0.56), (0, 0.5)];
+        assert_eq!(
+            scored(&ranks).decide(&t),
+            Outcome::Answer { topic: 4, related: vec![1, 2] },
+            "at most two, best first, none below `related`"
+        );
+        let alone = [(4, 0.9), (1, 0.54), (2, 0.3)];
+        assert_eq!(scored(&alone).decide(&t), Outcome::Answer { topic: 4, related: vec![] });
+        let off = Thresholds { related: 1.0, ..t };
+        assert_eq!(scored(&ranks).decide(&off), Outcome::Answer { topic: 4, related: vec![] });
+        // `related` below `suggest` still offers nothing a suggestion would not.
+        let low = Thresholds { related: 0.0, ..t };
+        assert_eq!(
+            scored(&[(4, 0.9), (1, 0.1)]).decide(&low),
+            Outcome::Answer { topic: 4, related: vec![] }
+        );
+        // Too close to call: suggestions, as before.
+        assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t), Outcome::Suggest(vec![4, 1]));
+    }
+
+    #[test]
+    fn deletions_and_prefixes_work_on_characters() {
+        use super::similar::{one_deletions, prefix_chars};
+        assert_eq!(one_deletions("abb"), vec!["ab".to_string(), "bb".to_string()]);
+        assert_eq!(one_deletions("əb"), vec!["b".to_string(), "ə".to_string()]);
+        assert_eq!(prefix_chars("ağac", 3), "ağa");
+        assert_eq!(prefix_chars("ab", 3), "ab");
+    }
+}

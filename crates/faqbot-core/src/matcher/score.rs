@@ -1,0 +1,215 @@
+//! Purpose: scoring a message against every topic, and the decision: answer, suggest, small
+//! talk or fall back.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::text;
+
+use super::*;
+
+impl Index {
+    /// Scores every topic against the message; returns `(topic, score)` best first.
+    fn score(&self, words: &[String], explain: Option<&mut Vec<Explanation>>) -> Vec<(usize, f32)> {
+        let content: Vec<&String> = {
+            let mut seen = HashSet::default();
+            words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)).collect()
+        };
+        if content.is_empty() || self.phrasings.is_empty() {
+            return Vec::new();
+        }
+        let p = self.params;
+        // Per message word: its matches and its weight (IDF of its best match, or a reduced
+        // weight for words the FAQ does not know).
+        let matches: Vec<Vec<(u32, f32)>> = content.iter().map(|w| self.similar_terms(w)).collect();
+        let weights: Vec<f32> = matches
+            .iter()
+            .map(|m| {
+                m.first().map_or(self.mean_idf * p.unknown_weight, |&(t, _)| self.idf[t as usize])
+            })
+            .collect();
+        let total_weight: f32 = weights.iter().sum();
+
+        // Best similarity of each vocabulary term to any message word.
+        let mut term_best: HashMap<u32, f32> = HashMap::default();
+        for m in &matches {
+            for &(t, s) in m {
+                let e = term_best.entry(t).or_insert(0.0);
+                *e = e.max(s);
+            }
+        }
+        // Dense per-phrasing and per-topic sums (cheaper than maps at thousands of topics);
+        // `touched` lists the phrasings that matched anything.
+        let (np, nt) = (self.phrasings.len(), self.topic_count);
+        let mut coverage = vec![0f32; np];
+        let mut touched: Vec<u32> = Vec::new();
+        // Coverage numerator per phrasing: sum of IDF × similarity of its matched terms.
+        for (&t, &s) in &term_best {
+            let w = self.idf[t as usize] * s;
+            for &ph in &self.postings[t as usize] {
+                if coverage[ph as usize] == 0.0 {
+                    touched.push(ph);
+                }
+                coverage[ph as usize] += w;
+            }
+        }
+        // Precision numerator per phrasing and per topic: each message word credits its best
+        // match in that phrasing (or topic) once; matches come best first.
+        let mut precision = vec![0f32; np];
+        let mut credited = vec![u32::MAX; np];
+        let mut topic_precision = vec![0f32; nt];
+        let mut topic_credited = vec![u32::MAX; nt];
+        let mut keyword_hits = vec![0f32; nt];
+        let mut keyword_credited = vec![u32::MAX; nt];
+        for (qi, m) in matches.iter().enumerate() {
+            let q = qi as u32;
+            for &(t, s) in m {
+                let w = weights[qi] * s;
+                for &ph in &self.postings[t as usize] {
+                    if credited[ph as usize] != q {
+                        credited[ph as usize] = q;
+                        precision[ph as usize] += w;
+                    }
+                }
+                for &topic in &self.term_topics[t as usize] {
+                    if topic_credited[topic as usize] != q {
+                        topic_credited[topic as usize] = q;
+                        topic_precision[topic as usize] += w;
+                    }
+                }
+                for &topic in &self.keyword_topics[t as usize] {
+                    if keyword_credited[topic as usize] != q {
+                        keyword_credited[topic as usize] = q;
+                        keyword_hits[topic as usize] += s;
+                    }
+                }
+            }
+        }
+
+        let beta2 = p.beta * p.beta;
+        // Best phrasing per topic: (score, phrasing, coverage, precision).
+        let mut best: Vec<(f32, u32, f32, f32)> = vec![(-1.0, 0, 0.0, 0.0); nt];
+        for &ph in &touched {
+            let phrasing = &self.phrasings[ph as usize];
+            let c = (coverage[ph as usize] / phrasing.weight).min(1.0);
+            let pr = (precision[ph as usize] / total_weight).min(1.0);
+            let f = if c + pr > 0.0 { (1.0 + beta2) * c * pr / (beta2 * pr + c) } else { 0.0 }
+                * phrasing.factor;
+            let e = &mut best[phrasing.topic as usize];
+            if f > e.0 {
+                *e = (f, ph, c, pr);
+            }
+        }
+        let topic_precision_of = |topic: usize| (topic_precision[topic] / total_weight).min(1.0);
+        let mut ranked: Vec<(usize, f32)> = best
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.0 >= 0.0)
+            .map(|(topic, &(f, _, _, _))| {
+                let kw = keyword_hits[topic] * p.keyword_bonus;
+                let s = f.max(p.topic_weight * topic_precision_of(topic) * f.sqrt()) + kw;
+                (topic, s.min(1.0))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+
+        if let Some(out) = explain {
+            for &(topic, score) in ranked.iter().take(3) {
+                let (_, ph, c, pr) = best[topic];
+                let phrasing = &self.phrasings[ph as usize];
+                let mut pairs = Vec::new();
+                for (qi, m) in matches.iter().enumerate() {
+                    if let Some(&(t, s)) =
+                        m.iter().find(|(t, _)| phrasing.terms.binary_search(t).is_ok())
+                    {
+                        pairs.push((content[qi].clone(), self.terms[t as usize].clone(), s));
+                    }
+                }
+                let keywords = matches
+                    .iter()
+                    .flatten()
+                    .filter(|(t, _)| self.keyword_topics[*t as usize].contains(&(topic as u32)))
+                    .map(|(t, _)| self.terms[*t as usize].clone())
+                    .collect();
+                let tp = topic_precision_of(topic);
+                out.push(Explanation {
+                    topic,
+                    score,
+                    phrasing: phrasing.text.clone(),
+                    coverage: c,
+                    precision: pr,
+                    topic_precision: tp,
+                    pairs,
+                    keywords,
+                });
+            }
+        }
+        ranked
+    }
+
+    /// Whether the message is only a greeting or thanks, and which.
+    fn small_talk(&self, words: &[String]) -> Option<SmallTalk> {
+        if words.is_empty() || words.len() > 6 {
+            return None;
+        }
+        let mut greeting = 0;
+        let mut thanks = 0;
+        let mut other = 0;
+        for w in words {
+            match self.small_talk.get(w) {
+                Some(SmallTalk::Greeting) => greeting += 1,
+                Some(SmallTalk::Thanks) => thanks += 1,
+                None if self.stop_words.contains(w) => {}
+                None => other += 1,
+            }
+        }
+        if greeting + thanks == 0 || other > (greeting + thanks) / 2 {
+            return None;
+        }
+        Some(if thanks >= greeting { SmallTalk::Thanks } else { SmallTalk::Greeting })
+    }
+
+    /// Decides what to do with a message.
+    #[must_use]
+    pub fn classify(&self, message: &str) -> Match {
+        self.classify_inner(message, None)
+    }
+
+    /// Like [`Index::classify`], and explains the best topics' scores.
+    #[must_use]
+    pub fn explain(&self, message: &str) -> (Match, Vec<Explanation>) {
+        let mut out = Vec::new();
+        let m = self.classify_inner(message, Some(&mut out));
+        (m, out)
+    }
+
+    fn classify_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Match {
+        let scored = self.scored_inner(message, explain);
+        let outcome = scored.decide(&self.thresholds);
+        let Scored { ranked, language, truncated, .. } = scored;
+        Match { outcome, language, ranked, truncated }
+    }
+
+    /// Scores a message without deciding (for tuning the thresholds).
+    #[must_use]
+    pub fn scored(&self, message: &str) -> Scored {
+        self.scored_inner(message, None)
+    }
+
+    fn scored_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Scored {
+        let truncated = text::is_truncated(message);
+        let words = text::words(message);
+        let language = self.detect_language(message, &words);
+        if words.is_empty() {
+            return Scored {
+                ranked: Vec::new(),
+                small_talk: None,
+                empty: true,
+                language,
+                truncated,
+            };
+        }
+        let mut ranked = self.score(&words, explain);
+        ranked.truncate(REPORTED_TOPICS);
+        Scored { ranked, small_talk: self.small_talk(&words), empty: false, language, truncated }
+    }
+}
