@@ -70,8 +70,9 @@ fn run_bot() -> anyhow::Result<()> {
     faqbot::ops::logging::hide(config.token.expose());
     faqbot::ops::logging::init();
     run::install_panic_hook();
-    let engine = Engine::load(&config.faq_path).map_err(FaqUnusable)?;
     let gaps = GapLog::from_env()?;
+    let keeping = faqbot::ops::keeping(gaps.as_ref(), faqbot::ops::log_text_from_env());
+    let engine = Engine::load(&config.faq_path).map_err(FaqUnusable)?.with_keeping(keeping);
     // One thread: Telegram lets a bot send about 30 messages a second, and a question takes
     // well under a millisecond to match (`cargo bench`), so more threads would add only their
     // stacks and malloc arenas (measured by the resilience benchmark: 28.7 MB after 1,000

@@ -76,8 +76,12 @@ async fn contacts_command_shows_the_general_contacts_with_only_filled_fields() {
     chat.say("/contacts");
     let text = joined(&chat.replies(1).await);
     chat.settle().await;
-    let general: Vec<&str> =
-        faq.json["general_contacts"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    let general: Vec<&str> = faq.json["general_contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     for c in faq.contacts() {
         let id = c["id"].as_str().unwrap();
         if !general.contains(&id) {
@@ -509,4 +513,101 @@ async fn operator_commands_are_not_in_any_command_menu() {
             .collect();
         assert!(!names.contains(&"reload") && !names.contains(&"stats"), "{names:?}");
     }
+}
+
+// ------------------------------------------------------------ the person's own language and pace
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_someone_writes_in_sticks_for_their_commands_and_taps() {
+    let faq = Faq::shipped();
+    let h = Harness::start(&[]).await;
+    // A phone set to Russian; the person writes in Armenian.
+    let mut chat = h.private(user_with_language(7_330_000_001, Some("ru")));
+    chat.set_fence("/help");
+    chat.say("Ո՞վ է հիմա շարունակում անհայտ կորածների որոնումը");
+    let answer = chat.reply().await.visible;
+    assert!(answer.contains(&faq.title("missing-search", "hy")), "{answer}");
+    chat.say("/contacts");
+    let contacts = chat.reply().await.visible;
+    assert!(contacts.contains(first_line(&faq.text("contacts_intro", "hy"))), "{contacts}");
+    chat.say("/help");
+    let help = chat.reply().await;
+    assert!(help.visible.contains(first_line(&faq.text("help", "hy"))), "{}", help.visible);
+    // Its button too: « All topics, in Armenian.
+    let back = help.callback_data()[0].clone();
+    chat.tap(&help, &back);
+    let topics = chat.reply().await.visible;
+    assert!(topics.contains(&faq.text("topics_prompt", "hy")), "{topics}");
+    // Writing in another language moves with the person.
+    chat.say("кто теперь ищет пропавших без вести?");
+    let answer = chat.reply().await.visible;
+    assert!(answer.contains(&faq.title("missing-search", "ru")), "{answer}");
+    chat.say("/contacts");
+    let contacts = chat.reply().await.visible;
+    assert!(contacts.contains(first_line(&faq.text("contacts_intro", "ru"))), "{contacts}");
+    chat.settle().await;
+    h.assert_clean(&[chat.user_id()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_reading_every_topic_at_a_tap_a_second_gets_every_answer() {
+    let faq = Faq::shipped();
+    let h = Harness::start(&[]).await;
+    let mut chat = h.private(person(7_331_000_001));
+    chat.say("/topics");
+    let menu = chat.reply().await;
+    let ids = faq.topic_ids();
+    assert!(ids.len() >= 12, "{ids:?}");
+    let mut queries = Vec::new();
+    for id in &ids {
+        queries.push(chat.tap(&menu, &format!("t:{id}")));
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let answers = chat.replies(ids.len()).await;
+    for (id, answer) in ids.iter().zip(&answers) {
+        assert!(answer.visible.contains(&faq.title(id, "en")), "{id}: {}", answer.visible);
+    }
+    let too_many = faq.text("too_many", "en");
+    assert!(answers.iter().all(|a| !a.visible.contains(&too_many)), "a notice came");
+    for q in &queries {
+        assert_eq!(h.api.callback_answers(q).len(), 1, "tap {q} answered once");
+    }
+    chat.settle().await;
+    h.assert_clean(&[chat.user_id()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greeting_and_help_say_truly_what_is_kept_and_who_runs_the_bot() {
+    let faq = Faq::shipped();
+    // Nothing kept: the bot says so.
+    let h = Harness::start(&[]).await;
+    let mut chat = h.private(person(7_332_000_001));
+    chat.say("/start");
+    let start = chat.reply().await.visible;
+    chat.settle().await;
+    assert!(start.contains(&faq.text("privacy_none", "en")), "{start}");
+    assert!(!start.contains("{days}"));
+
+    // Unanswered questions kept for 7 days, and an operator line filled in.
+    let dir = common::temp_dir("privacy-kept");
+    let mut json = faq.json.clone();
+    for lang in faq.languages() {
+        json["texts"]["operator"][&lang] = Value::from(format!("Run by the test team ({lang})."));
+    }
+    let path = dir.join("faq.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let gaps = dir.join("gaps.jsonl");
+    let env = [("GAPS_PATH", gaps.to_str().unwrap()), ("GAPS_RETENTION_DAYS", "7")];
+    let h = Harness::serving(&path, &env).await;
+    let mut chat = h.private(user_with_language(7_332_000_002, Some("az")));
+    chat.set_fence("/contacts");
+    for command in ["/start", "/help"] {
+        chat.say(command);
+        let text = chat.reply().await.visible;
+        let kept = faq.text("privacy_kept", "az").replace("{days}", "7");
+        assert!(text.contains(&kept), "{command}: {text}");
+        assert!(!text.contains(&faq.text("privacy_none", "az")), "{command}: {text}");
+        assert!(text.contains("Run by the test team (az)."), "{command}: {text}");
+    }
+    chat.settle().await;
 }

@@ -210,6 +210,42 @@ fn check_warns_without_failing_and_strict_makes_warnings_fail() {
             "has no way to reach it",
         ),
         (
+            "we-in-english",
+            |f| {
+                f["topics"][2]["answer"]["en"] =
+                    json!("MARKERWE Our office has closed, and we will write to you.")
+            },
+            "MARKERWE",
+            None,
+            0,
+            "speaks as \"Our\": the bot is not the ICRC",
+        ),
+        (
+            "we-in-armenian",
+            |f| f["topics"][3]["answer"]["hy"] = json!("MARKER-HY Մենք կշարունակենք աշխատանքը։"),
+            "MARKER-HY",
+            None,
+            0,
+            "(hy) speaks as \"Մենք\"",
+        ),
+        (
+            "we-in-a-contact-note",
+            |f| f["contacts"][1]["note"]["ru"] = json!("MARKER-RU Напишите нам."),
+            "MARKER-RU",
+            None,
+            0,
+            "(ru) speaks as \"нам\"",
+        ),
+        (
+            "operator-empty",
+            // Shipped empty; keys come sorted (az first) from the test's JSON writer.
+            |f| f["texts"]["operator"]["az"] = json!(" "),
+            "\"operator\"",
+            None,
+            1,
+            "text `operator` is empty in language `az`",
+        ),
+        (
             "long-answer",
             |f| {
                 f["topics"][1]["answer"]["en"] =
@@ -257,6 +293,9 @@ fn check_warns_without_failing_and_strict_makes_warnings_fail() {
 fn a_fully_reviewed_faq_without_warnings_passes_strict() {
     let mut faq = shipped();
     faq["unreviewed_languages"] = json!([]);
+    for lang in ["en", "az", "ru", "hy"] {
+        faq["texts"]["operator"][lang] = json!("Run by a test team, not by the ICRC.");
+    }
     for c in faq["contacts"].as_array_mut().unwrap() {
         if c["url"].as_str().unwrap_or("").is_empty() {
             c["url"] = json!("https://example.org/");
@@ -265,6 +304,33 @@ fn a_fully_reviewed_faq_without_warnings_passes_strict() {
     let (_, _, o) = check_value("strict-clean", &faq, &["--quick", "--strict"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(summary(&stdout(&o)).contains(": valid: 0 error(s), 0 warning(s)"), "{}", stdout(&o));
+}
+
+#[test]
+fn check_is_quiet_about_an_unlisted_contact_and_fills_in_no_operator() {
+    let mut faq = shipped();
+    for lang in ["en", "az", "ru", "hy"] {
+        faq["texts"]["operator"][lang] = json!(format!("Run by a test team ({lang})."));
+    }
+    // The shipped file keeps a contact with no verified details, listed nowhere.
+    let unlisted: Vec<String> = faq["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .filter(|id| {
+            let listed = |v: &Value| v.as_array().unwrap().iter().any(|x| x == id.as_str());
+            !listed(&faq["general_contacts"])
+                && !faq["topics"].as_array().unwrap().iter().any(|t| listed(&t["contacts"]))
+                && !faq["contact_groups"].as_array().unwrap().iter().any(|g| listed(&g["contacts"]))
+        })
+        .collect();
+    assert!(!unlisted.is_empty(), "the shipped file lists every contact");
+    let (_, _, o) = check_value("operator-filled", &faq, &["--quick"]);
+    let out = stdout(&o);
+    assert!(!out.contains("no way to reach"), "{out}");
+    assert!(!out.contains("text `operator`"), "{out}");
+    assert!(!out.contains("speaks as"), "the shipped answers speak of the ICRC: {out}");
 }
 
 #[test]

@@ -64,34 +64,49 @@ where
     }
 }
 
-/// Applies the per-chat message limit to a message received at `date` (Unix seconds): whether
-/// to answer it. The first message over the limit gets the calm notice of faq.json
-/// (`too_many`), later ones nothing until the chat slows down.
-async fn within_limit<R>(
+/// Which flood limit an update counts toward.
+#[derive(Clone, Copy)]
+enum Flow {
+    /// Messages and commands.
+    Messages,
+    /// Button taps: a person reading through the topics taps quickly, so they have a limit of
+    /// their own, far above human pace.
+    Taps,
+}
+
+/// Applies the per-person flood limit to an update received at `date` (Unix seconds): whether
+/// to answer it. The limit is per person, also in groups, so one member's flood never mutes
+/// the bot for the others. The first update over the limit gets the calm notice of faq.json
+/// (`too_many`), later ones nothing until the person slows down.
+fn within_limit<R>(
     bot: &R,
     shared: &Arc<Shared>,
     chat: ChatId,
     user: Option<&teloxide::types::User>,
     date: i64,
-) -> Result<bool, HandlerError>
+    flow: Flow,
+) -> bool
 where
     R: TelegramApi,
 {
-    match shared.incoming.check(chat.0, date) {
-        Verdict::Answer => Ok(true),
+    let limiter = match flow {
+        Flow::Messages => &shared.incoming,
+        Flow::Taps => &shared.taps,
+    };
+    // A user id when there is one (the same as the chat id in a private chat).
+    let person = user.and_then(|u| i64::try_from(u.id.0).ok()).unwrap_or(chat.0);
+    match limiter.check(person, date) {
+        Verdict::Answer => true,
         Verdict::Notice => {
-            log::info!("chat {} is over the message limit: notice sent", chat_tag(chat));
+            log::info!("chat {} is over the flood limit: notice sent", chat_tag(chat));
             let engine = shared.engine();
             let lang = hinted_language(&engine, shared, user);
             deliver(bot, shared, chat, engine.too_many(&lang));
-            Ok(false)
+            false
         }
         Verdict::Ignore => {
-            log::info!(
-                "chat {} is over the message limit: message left unanswered",
-                chat_tag(chat)
-            );
-            Ok(false)
+            log::info!("chat {} is over the flood limit: left unanswered", chat_tag(chat));
+            false
         }
     }
 }
@@ -120,9 +135,8 @@ where
     R: TelegramApi,
 {
     let work = async {
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
-            .await?
-        {
+        let date = msg.date.timestamp();
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages) {
             return Ok(());
         }
         let engine = shared.engine();
@@ -155,9 +169,8 @@ where
     R: TelegramApi,
 {
     let work = async {
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
-            .await?
-        {
+        let date = msg.date.timestamp();
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages) {
             return Ok(());
         }
         let engine = shared.engine();
@@ -179,6 +192,13 @@ where
                 let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
                 let client = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
                 let (reply, m) = engine.ask(&text, LangHints { chosen: chosen.as_deref(), client });
+                // The language someone writes in sticks: their commands and taps that follow
+                // are answered in it too, until they write in another or choose with /language.
+                if let (Some(user), Some(written)) = (msg.from.as_ref(), &m.language) {
+                    if chosen.as_ref() != Some(written) {
+                        shared.choose_language(user.id, written.clone());
+                    }
+                }
                 shared.record_outcome(&m.outcome, &engine);
                 shared.keep_gap(&engine, &text, &m, &reply.language);
                 log::info!(
@@ -215,9 +235,8 @@ where
     R: TelegramApi,
 {
     let work = async {
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), msg.date.timestamp())
-            .await?
-        {
+        let date = msg.date.timestamp();
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages) {
             return Ok(());
         }
         let tag = chat_tag(msg.chat.id);
@@ -289,7 +308,7 @@ where
             log::warn!("answering a button tap failed: {}", redact(&e));
         }
         if let (Some(chat), Some(reply)) = (chat, result.reply) {
-            if within_limit(&bot, &shared, chat, Some(&q.from), unix_now()).await? {
+            if within_limit(&bot, &shared, chat, Some(&q.from), unix_now(), Flow::Taps) {
                 deliver(&bot, &shared, chat, reply);
             }
         }

@@ -7,7 +7,7 @@
 //! is gone soon after it stops writing, however quiet the bot is.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -79,9 +79,6 @@ pub struct OutgoingGate {
     chats: Mutex<HashMap<i64, Gcra>>,
 }
 
-/// Above this many chats, schedules that are back to idle are forgotten.
-const PRUNE_ABOVE: usize = 1000;
-
 impl OutgoingGate {
     /// A gate with the given limits.
     #[must_use]
@@ -99,9 +96,7 @@ impl OutgoingGate {
         let at = {
             let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
             let now = Instant::now();
-            if chats.len() > PRUNE_ABOVE {
-                chats.retain(|_, g| !g.is_idle(now));
-            }
+            // Idle chats are forgotten by the task that calls `forget_idle` every few seconds.
             chats
                 .entry(chat)
                 .or_insert_with(|| Gcra::new(self.limits.chat_interval, self.limits.chat_burst))
@@ -135,12 +130,6 @@ impl OutgoingGate {
     }
 }
 
-/// A gate for sends outside the handler tree (which uses the one in its shared state).
-pub fn outgoing() -> &'static OutgoingGate {
-    static GATE: OnceLock<OutgoingGate> = OnceLock::new();
-    GATE.get_or_init(|| OutgoingGate::new(SendLimits::default()))
-}
-
 /// What to do with an incoming message under the per-chat limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -161,9 +150,17 @@ pub struct ChatLimit {
     pub window_secs: i64,
 }
 
+impl ChatLimit {
+    /// Messages: someone typing several short lines in a row stays well within it; a script
+    /// or a stuck key does not.
+    pub const MESSAGES: ChatLimit = ChatLimit { max: 8, window_secs: 10 };
+    /// Button taps: someone reading through every topic taps about once a second.
+    pub const TAPS: ChatLimit = ChatLimit { max: 20, window_secs: 10 };
+}
+
 impl Default for ChatLimit {
     fn default() -> ChatLimit {
-        ChatLimit { max: 5, window_secs: 10 }
+        ChatLimit::MESSAGES
     }
 }
 
@@ -206,9 +203,6 @@ impl IncomingLimiter {
     pub fn check_at(&self, chat: i64, date: i64, now: i64) -> Verdict {
         let window = self.limit.window_secs;
         let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
-        if chats.len() > PRUNE_ABOVE {
-            chats.retain(|_, s| s.arrivals.back().is_some_and(|&last| last > date - window));
-        }
         let state = chats.entry(chat).or_default();
         state.judged = now;
         state.arrivals.push_back(date);

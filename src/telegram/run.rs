@@ -232,7 +232,7 @@ async fn serve(
             }
         });
     }
-    let log_text = std::env::var("LOG_MESSAGE_TEXT").is_ok_and(|v| v.trim() == "1");
+    let log_text = crate::ops::log_text_from_env();
     if log_text {
         log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");
     }

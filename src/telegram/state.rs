@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use teloxide::types::UserId;
 
 use super::outbox::Outbox;
-use super::pacing::{IncomingLimiter, OutgoingGate, SendLimits};
+use super::pacing::{ChatLimit, IncomingLimiter, OutgoingGate, SendLimits};
 use crate::faq::TELEGRAM_TEXT_LIMIT;
 use crate::matcher::{Match, Outcome};
 use crate::ops::gaps::{Day, GapLog};
@@ -40,7 +40,9 @@ pub struct Operators {
 pub struct Shared {
     engine: RwLock<Arc<Engine>>,
     chosen: Mutex<HashMap<UserId, String>>,
+    /// Flood limits per person: messages, and (far more generous) button taps.
     pub(super) incoming: IncomingLimiter,
+    pub(super) taps: IncomingLimiter,
     /// Paces the replies within Telegram's flood limits (one bot, one gate).
     pub(super) gate: OutgoingGate,
     /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
@@ -71,7 +73,8 @@ impl Shared {
         Arc::new(Shared {
             engine: RwLock::new(Arc::new(engine)),
             chosen: Mutex::new(HashMap::new()),
-            incoming: IncomingLimiter::default(),
+            incoming: IncomingLimiter::new(ChatLimit::MESSAGES),
+            taps: IncomingLimiter::new(ChatLimit::TAPS),
             gate: OutgoingGate::new(SendLimits::default()),
             log_text: AtomicBool::new(false),
             outbox: Outbox::default(),
@@ -88,6 +91,7 @@ impl Shared {
     /// every few seconds, so that chat ids are kept for seconds, not until the next restart.
     pub fn forget_idle_chats(&self) {
         self.incoming.forget_idle(unix_now());
+        self.taps.forget_idle(unix_now());
         self.gate.forget_idle(tokio::time::Instant::now());
     }
 
@@ -130,7 +134,7 @@ impl Shared {
         match crate::faq::load(path) {
             Ok(loaded) => {
                 let warnings = loaded.warnings.len();
-                let engine = Engine::new(loaded.faq);
+                let engine = Engine::new(loaded.faq).with_keeping(self.engine().keeping);
                 let summary = format!(
                     "Reloaded {}: {} topics in {} languages{}.",
                     path.display(),

@@ -130,8 +130,11 @@ pub fn run(
     echo: bool,
 ) -> i32 {
     let path = &args.faq;
+    // As the bot would say it with the same settings (GAPS_PATH, LOG_MESSAGE_TEXT).
+    let gaps = crate::ops::gaps::GapLog::from_env().ok().flatten();
+    let keeping = crate::ops::keeping(gaps.as_ref(), crate::ops::log_text_from_env());
     let engine = match Engine::load(path) {
-        Ok(e) => e,
+        Ok(e) => e.with_keeping(keeping),
         Err(e) => {
             let _ = writeln!(err, "{e}");
             return 1;

@@ -41,34 +41,7 @@ pub fn faq_json(topics: usize, seed: u64) -> String {
     let shared: Vec<String> = (0..(2000 + topics * 2)).map(|_| word(&mut rng)).collect();
     let en = |s: String| json!({ "en": s });
     let mut texts = Map::new();
-    for key in [
-        "greeting",
-        "help",
-        "topics_prompt",
-        "did_you_mean",
-        "fallback",
-        "contacts_header",
-        "contacts_intro",
-        "no_contact_details",
-        "back_to_topics",
-        "not_text",
-        "empty_question",
-        "choose_language",
-        "language_set",
-        "language_name",
-        "stale_button",
-        "error",
-        "small_talk_greeting",
-        "small_talk_thanks",
-        "too_many",
-        "unknown_command",
-        "label_url",
-        "label_phone",
-        "label_email",
-        "label_address",
-        "answer_source",
-        "long_question",
-    ] {
+    for key in faqbot_core::faq::Texts::KEYS {
         texts.insert(key.to_string(), en(format!("{key} text")));
     }
     let mut topic_list = Vec::with_capacity(topics);

@@ -50,6 +50,10 @@ pub struct Faq {
     pub small_talk: SmallTalk,
     /// Contacts shown with the fallback and by `/contacts`.
     pub general_contacts: Vec<String>,
+    /// Optional: `/contacts` shows these groups, each under its title (for example by
+    /// country), instead of the flat `general_contacts`.
+    #[serde(default)]
+    pub contact_groups: Vec<ContactGroup>,
     pub topics: Vec<Topic>,
     pub contacts: Vec<Contact>,
 }
@@ -92,70 +96,66 @@ pub struct SmallTalk {
     pub thanks: LocalizedList,
 }
 
-/// Fixed texts the bot shows, each per language.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Texts {
-    pub greeting: Localized,
-    pub help: Localized,
-    pub topics_prompt: Localized,
-    pub did_you_mean: Localized,
-    pub fallback: Localized,
-    pub contacts_header: Localized,
-    pub contacts_intro: Localized,
-    pub no_contact_details: Localized,
-    pub back_to_topics: Localized,
-    pub not_text: Localized,
-    pub empty_question: Localized,
-    pub choose_language: Localized,
-    pub language_set: Localized,
-    pub language_name: Localized,
-    pub stale_button: Localized,
-    pub error: Localized,
-    pub small_talk_greeting: Localized,
-    pub small_talk_thanks: Localized,
-    pub too_many: Localized,
-    pub unknown_command: Localized,
-    pub label_url: Localized,
-    pub label_phone: Localized,
-    pub label_email: Localized,
-    pub label_address: Localized,
-    pub answer_source: Localized,
-    pub long_question: Localized,
+/// Declares [`Texts`] once: its fields, its list of keys and the iteration over them, so the
+/// three can never drift apart.
+macro_rules! texts {
+    ($($(#[$doc:meta])* $key:ident,)*) => {
+        /// Fixed texts the bot shows, each per language.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Texts {
+            $($(#[$doc])* pub $key: Localized,)*
+            /// One sentence the operator writes: who runs this bot, and whether it is an ICRC
+            /// service. Shown in the greeting and `/help` when filled in; the shipped file
+            /// cannot know it, so it ships empty and `faqbot check` warns until it is filled.
+            #[serde(default)]
+            pub operator: Localized,
+        }
+
+        impl Texts {
+            /// The keys of the texts every language must have (all but `operator`).
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key),)*];
+
+            /// Every required text with its key, for validation.
+            #[must_use]
+            pub fn all(&self) -> Vec<(&'static str, &Localized)> {
+                vec![$((stringify!($key), &self.$key),)*]
+            }
+        }
+    };
 }
 
-impl Texts {
-    /// Every text with its key, for validation.
-    pub fn all(&self) -> [(&'static str, &Localized); 26] {
-        [
-            ("greeting", &self.greeting),
-            ("help", &self.help),
-            ("topics_prompt", &self.topics_prompt),
-            ("did_you_mean", &self.did_you_mean),
-            ("fallback", &self.fallback),
-            ("contacts_header", &self.contacts_header),
-            ("contacts_intro", &self.contacts_intro),
-            ("no_contact_details", &self.no_contact_details),
-            ("back_to_topics", &self.back_to_topics),
-            ("not_text", &self.not_text),
-            ("empty_question", &self.empty_question),
-            ("choose_language", &self.choose_language),
-            ("language_set", &self.language_set),
-            ("language_name", &self.language_name),
-            ("stale_button", &self.stale_button),
-            ("error", &self.error),
-            ("small_talk_greeting", &self.small_talk_greeting),
-            ("small_talk_thanks", &self.small_talk_thanks),
-            ("too_many", &self.too_many),
-            ("unknown_command", &self.unknown_command),
-            ("label_url", &self.label_url),
-            ("label_phone", &self.label_phone),
-            ("label_email", &self.label_email),
-            ("label_address", &self.label_address),
-            ("answer_source", &self.answer_source),
-            ("long_question", &self.long_question),
-        ]
-    }
+texts! {
+    greeting,
+    help,
+    topics_prompt,
+    did_you_mean,
+    fallback,
+    contacts_header,
+    contacts_intro,
+    no_contact_details,
+    back_to_topics,
+    not_text,
+    empty_question,
+    choose_language,
+    language_set,
+    language_name,
+    stale_button,
+    error,
+    small_talk_greeting,
+    small_talk_thanks,
+    too_many,
+    unknown_command,
+    label_url,
+    label_phone,
+    label_email,
+    label_address,
+    answer_source,
+    long_question,
+    /// Shown in the greeting and `/help` when the bot keeps nothing.
+    privacy_none,
+    /// Shown instead when unanswered questions are kept; `{days}` is the retention period.
+    privacy_kept,
 }
 
 /// Descriptions of the bot's commands in the Telegram menu.
@@ -197,6 +197,14 @@ pub struct Topic {
     pub answer: Localized,
     /// Ids of the referral contacts for this topic.
     #[serde(default)]
+    pub contacts: Vec<String>,
+}
+
+/// A titled group of contacts for `/contacts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactGroup {
+    pub title: Localized,
     pub contacts: Vec<String>,
 }
 
@@ -461,11 +469,26 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             let what = format!("note of contact `{}`", c.id);
             localized(&mut f, langs, &format!("{at}/note"), &what, &c.note);
         }
-        if c.details().is_empty() {
+        let listed = faq.general_contacts.contains(&c.id)
+            || faq.contact_groups.iter().any(|g| g.contacts.contains(&c.id))
+            || faq.topics.iter().any(|t| t.contacts.contains(&c.id));
+        if listed && c.details().is_empty() {
             f.warning(
                 &at,
-                format!("contact `{}` has no way to reach it (url, phone, email or address)", c.id),
+                format!(
+                    "contact `{}` is listed but has no way to reach it (url, phone, email or \
+                     address): list it nowhere until it has one",
+                    c.id
+                ),
             );
+        }
+        for (lang, text) in &c.note {
+            if let Some(word) = first_person(lang, text) {
+                f.warning(
+                    &format!("{at}/note/{lang}"),
+                    format!("note of contact `{}` ({lang}) speaks as \"{word}\": the bot is not the ICRC; write of it in the third person", c.id),
+                );
+            }
         }
     }
 
@@ -477,6 +500,19 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
         }
     };
     check_refs(&mut f, "/general_contacts", &faq.general_contacts);
+    for (i, group) in faq.contact_groups.iter().enumerate() {
+        let at = format!("/contact_groups/{i}");
+        localized(&mut f, langs, &format!("{at}/title"), "title of a contact group", &group.title);
+        check_refs(&mut f, &format!("{at}/contacts"), &group.contacts);
+    }
+    for lang in langs {
+        if faq.texts.operator.get(lang).is_none_or(|t| t.trim().is_empty()) {
+            f.warning(
+                &format!("/texts/operator/{lang}"),
+                format!("text `operator` is empty in language `{lang}`: write who runs this bot and whether it is an ICRC service"),
+            );
+        }
+    }
 
     if faq.topics.is_empty() {
         f.error("/topics", "the FAQ has no topics".into());
@@ -515,6 +551,12 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             &topic.answer,
         );
         for (lang, answer) in &topic.answer {
+            if let Some(word) = first_person(lang, answer) {
+                f.warning(
+                    &format!("{at}/answer/{lang}"),
+                    format!("answer of topic `{id}` ({lang}) speaks as \"{word}\": the bot is not the ICRC; write of it in the third person"),
+                );
+            }
             if answer.chars().count() > TELEGRAM_TEXT_LIMIT - 500 {
                 f.warning(
                     &format!("{at}/answer/{lang}"),
@@ -558,6 +600,40 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
     }
 
     f.into_diagnostics(src)
+}
+
+/// Words with which a text speaks as the organisation ("we", "our"), per language.
+const FIRST_PERSON: &[(&str, &[&str])] = &[
+    ("en", &["we", "our", "ours", "us"]),
+    (
+        "ru",
+        &[
+            "мы",
+            "нас",
+            "нам",
+            "нами",
+            "наш",
+            "наша",
+            "наше",
+            "наши",
+            "нашего",
+            "нашей",
+            "нашему",
+            "нашим",
+            "наших",
+            "нашу",
+        ],
+    ),
+    ("hy", &["մենք", "մեր", "մեզ", "մերը", "մեզ մոտ"]),
+    ("az", &["biz", "bizim", "bizə", "bizi", "bizdə", "bizdən", "bizimlə"]),
+];
+
+/// The first word with which `text` (in `lang`) speaks as the organisation, if any. The bot
+/// is not the ICRC: its answers speak of the ICRC in the third person.
+fn first_person<'a>(lang: &str, text: &'a str) -> Option<&'a str> {
+    let words = FIRST_PERSON.iter().find(|(l, _)| *l == lang)?.1;
+    text.split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty() && words.iter().any(|p| p.eq_ignore_ascii_case(&w.to_lowercase())))
 }
 
 /// Checks that a localized text exists and is not empty in every language, and names no other.

@@ -46,10 +46,25 @@ impl Command {
     }
 }
 
+/// What the bot keeps of what people write, as the greeting and `/help` state it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keeping {
+    /// Nothing (`texts.privacy_none`).
+    #[default]
+    Nothing,
+    /// Questions it could not answer, masked, for this many days (`texts.privacy_kept`).
+    Unanswered { days: u32 },
+    /// Say nothing: the operator logs question texts for diagnosis (`LOG_MESSAGE_TEXT`), so
+    /// neither sentence would be true.
+    Unstated,
+}
+
 /// A validated FAQ with its search index.
 pub struct Engine {
     pub faq: Faq,
     pub index: Index,
+    /// What the greeting and `/help` say is kept.
+    pub keeping: Keeping,
 }
 
 /// One piece of a reply.
@@ -286,14 +301,40 @@ impl Engine {
     #[must_use]
     pub fn new(faq: Faq) -> Engine {
         let index = Index::build(&faq);
-        Engine { faq, index }
+        Engine { faq, index, keeping: Keeping::default() }
     }
 
     /// Builds with explicit scoring parameters (evaluation and tuning).
     #[must_use]
     pub fn with_params(faq: Faq, params: Params) -> Engine {
         let index = Index::build_with(&faq, params);
-        Engine { faq, index }
+        Engine { faq, index, keeping: Keeping::default() }
+    }
+
+    /// The same engine, stating `keeping` in the greeting and `/help`.
+    #[must_use]
+    pub fn with_keeping(mut self, keeping: Keeping) -> Engine {
+        self.keeping = keeping;
+        self
+    }
+
+    /// Who runs the bot, and what it keeps: the lines the greeting and `/help` add, in `lang`.
+    fn about_lines(&self, lang: &str) -> Vec<Block> {
+        let t = &self.faq.texts;
+        let operator = self.faq.pick(&t.operator, lang).trim();
+        let privacy = match self.keeping {
+            Keeping::Nothing => Some(self.text(&t.privacy_none, lang)),
+            Keeping::Unanswered { days } => {
+                Some(self.text(&t.privacy_kept, lang).replace("{days}", &days.to_string()))
+            }
+            Keeping::Unstated => None,
+        };
+        (!operator.is_empty())
+            .then(|| operator.to_string())
+            .into_iter()
+            .chain(privacy)
+            .map(Block::Text)
+            .collect()
     }
 
     /// The language to answer in when the message itself does not tell.
@@ -389,10 +430,9 @@ impl Engine {
     #[must_use]
     pub fn start(&self, lang: &str) -> Reply {
         let t = &self.faq.texts;
-        let blocks = vec![
-            Block::Text(self.text(&t.greeting, lang)),
-            Block::Heading(self.text(&t.topics_prompt, lang)),
-        ];
+        let mut blocks = vec![Block::Text(self.text(&t.greeting, lang))];
+        blocks.extend(self.about_lines(lang));
+        blocks.push(Block::Heading(self.text(&t.topics_prompt, lang)));
         self.simple(lang, blocks, self.topic_buttons(lang, None))
     }
 
@@ -406,10 +446,9 @@ impl Engine {
             .iter()
             .map(|(name, desc)| format!("/{name} - {}", self.faq.pick(desc, lang)))
             .collect();
-        let blocks = vec![
-            Block::Text(self.text(&self.faq.texts.help, lang)),
-            Block::Text(commands.join("\n")),
-        ];
+        let mut blocks = vec![Block::Text(self.text(&self.faq.texts.help, lang))];
+        blocks.extend(self.about_lines(lang));
+        blocks.push(Block::Text(commands.join("\n")));
         self.simple(lang, blocks, vec![self.back_button(lang)])
     }
 
@@ -420,11 +459,17 @@ impl Engine {
         self.simple(lang, blocks, self.topic_buttons(lang, None))
     }
 
-    /// `/contacts`: the general contacts.
+    /// `/contacts`: the contact groups, each under its title, or else the general contacts.
     #[must_use]
     pub fn contacts(&self, lang: &str) -> Reply {
         let mut blocks = vec![Block::Text(self.text(&self.faq.texts.contacts_intro, lang))];
-        blocks.extend(self.contact_blocks(&self.faq.general_contacts, lang));
+        if self.faq.contact_groups.is_empty() {
+            blocks.extend(self.contact_blocks(&self.faq.general_contacts, lang));
+        }
+        for group in &self.faq.contact_groups {
+            blocks.push(Block::Heading(self.text(&group.title, lang)));
+            blocks.extend(self.contact_blocks(&group.contacts, lang));
+        }
         self.simple(lang, blocks, vec![self.back_button(lang)])
     }
 
