@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use futures::FutureExt;
+use futures_util::FutureExt;
 
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, MaybeInaccessibleMessage, Me};

@@ -66,7 +66,7 @@ impl<E> ErrorHandler<E> for QuietErrors
 where
     E: std::fmt::Debug + Send + 'static,
 {
-    fn handle_error(self: Arc<Self>, error: E) -> futures::future::BoxFuture<'static, ()> {
+    fn handle_error(self: Arc<Self>, error: E) -> futures_util::future::BoxFuture<'static, ()> {
         // Our handlers' errors are `RequestError`s, described without URLs; anything else is
         // described by its type only.
         let text = format!("{error:?}");
@@ -92,7 +92,7 @@ impl ErrorHandler<HandlerError> for HandlerErrors {
     fn handle_error(
         self: Arc<Self>,
         error: HandlerError,
-    ) -> futures::future::BoxFuture<'static, ()> {
+    ) -> futures_util::future::BoxFuture<'static, ()> {
         let text = describe(&error);
         Box::pin(async move {
             log::error!("handling an update failed: {text}");
