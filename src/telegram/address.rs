@@ -4,7 +4,7 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, MessageEntityKind};
 use teloxide::utils::command::BotCommands;
 
-use super::schema::Command;
+use super::commands::Command;
 
 /// Whether a message is meant for the bot: any private message; in groups, commands, messages
 /// that mention the bot, and replies to the bot's messages.

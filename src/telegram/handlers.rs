@@ -15,9 +15,9 @@ use super::pacing::Verdict;
 use crate::reply::{Action, Engine, LangHints};
 
 use super::address::without_mention;
+use super::commands::{Command, OperatorCommand};
 use super::menus::register_commands;
 use super::pacing::unix_now;
-use super::schema::{Command, OperatorCommand};
 use super::send::{chat_tag, deliver, redact};
 use super::state::{operator_reply, reload, Shared};
 use super::*;
@@ -146,13 +146,7 @@ where
             chat_tag(msg.chat.id),
             format!("{cmd:?}").to_lowercase()
         );
-        let reply = match cmd {
-            Command::Start => engine.start(&lang),
-            Command::Help => engine.help(&lang),
-            Command::Topics => engine.topics(&lang),
-            Command::Contacts => engine.contacts(&lang),
-            Command::Language => engine.language_menu(&lang),
-        };
+        let reply = engine.command(cmd.into(), &lang);
         deliver(&bot, &shared, msg.chat.id, reply);
         Ok(())
     };

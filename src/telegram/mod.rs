@@ -1,12 +1,13 @@
 //! Purpose: the Telegram adapter: turns updates into calls of the core ([`Engine`]) and sends
 //! its replies, within Telegram's limits and without logging anyone's words or identity.
 //!
-//! `schema` builds the handler tree, `handlers` holds its endpoints, `state` what they share
+//! `schema` builds the handler tree over the `commands`, `handlers` holds its endpoints, `state` what they share
 //! (and reloading), `send` delivery with retries, `outbox` and `pacing` the order and rate of
 //! replies, `address` what in a group is meant for the bot, `menus` the command menus, and `run`
 //! starts and stops the bot.
 
 mod address;
+pub mod commands;
 mod handlers;
 pub mod menus;
 pub mod outbox;

@@ -235,12 +235,6 @@ impl Reply {
         self.blocks.iter().map(|b| b.render(false)).collect::<Vec<_>>().join("\n\n")
     }
 
-    /// Telegram HTML, escaped.
-    #[must_use]
-    pub fn to_html(&self) -> String {
-        self.blocks.iter().map(|b| b.render(true)).collect::<Vec<_>>().join("\n\n")
-    }
-
     /// The reply as Telegram HTML messages, each at most `limit` visible characters
     /// (Telegram: 4096). Buttons go with the last message.
     #[must_use]
@@ -668,7 +662,7 @@ mod tests {
             ],
             buttons: vec![],
         };
-        assert_eq!(r.to_html(), "<b>a&lt;b</b>\n\nx &amp; y\n\n<i>&quot;q&quot;</i>");
+        assert_eq!(r.telegram_chunks(), vec!["<b>a&lt;b</b>\n\nx &amp; y\n\n<i>&quot;q&quot;</i>"]);
         assert_eq!(r.to_plain(), "a<b\n\nx & y\n\n\"q\"");
     }
 
