@@ -33,13 +33,19 @@ pub struct Operators {
     pub gaps: Option<GapLog>,
 }
 
+/// How long a person's language is remembered after they last set it (by writing in it or
+/// choosing it): a week.
+const LANGUAGE_MEMORY_SECS: i64 = 7 * 24 * 3600;
+
 /// State shared by all handlers: the engine (replaceable on reload), each person's chosen
 /// language, and, for a few seconds, when each chat wrote and was written to (for the rate
 /// limits). Besides that only counts of outcomes (for `/stats`) and, when an operator turns it
 /// on, masked questions without any id (in the gaps file). Nothing else is kept about anyone.
 pub struct Shared {
     engine: RwLock<Arc<Engine>>,
-    chosen: Mutex<HashMap<UserId, String>>,
+    /// Each person's language (chosen with /language, or last written in), with when it was
+    /// last set (Unix seconds): forgotten after [`LANGUAGE_MEMORY_SECS`] without news.
+    chosen: Mutex<HashMap<UserId, (String, i64)>>,
     /// Flood limits per person: messages, and (far more generous) button taps.
     pub(super) incoming: IncomingLimiter,
     pub(super) taps: IncomingLimiter,
@@ -90,6 +96,11 @@ impl Shared {
     /// Forgets the chats the rate limits no longer need (quiet for their window): called
     /// every few seconds, so that chat ids are kept for seconds, not until the next restart.
     pub fn forget_idle_chats(&self) {
+        let now = unix_now();
+        self.chosen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, (_, set)| now - *set < LANGUAGE_MEMORY_SECS);
         self.incoming.forget_idle(unix_now());
         self.taps.forget_idle(unix_now());
         self.gate.forget_idle(tokio::time::Instant::now());
@@ -171,11 +182,13 @@ impl Shared {
 
     pub(super) fn chosen_language(&self, user: Option<UserId>) -> Option<String> {
         let user = user?;
-        self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&user).cloned()
+        let chosen = self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        chosen.get(&user).map(|(lang, _)| lang.clone())
     }
 
     pub(super) fn choose_language(&self, user: UserId, lang: String) {
-        self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user, lang);
+        let mut chosen = self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        chosen.insert(user, (lang, unix_now()));
     }
 
     pub(super) fn record_outcome(&self, outcome: &Outcome, engine: &Engine) {
