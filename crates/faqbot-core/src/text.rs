@@ -10,6 +10,10 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 pub const MAX_INPUT_CHARS: usize = 1500;
 /// Words of a message considered for matching.
 pub const MAX_TOKENS: usize = 120;
+/// Characters of a word considered for matching: longer words (no language the FAQ is written
+/// in has them; a 1,500-letter "word" is noise or an attack) are cut to this length, so no
+/// word's cost grows with what someone pastes.
+pub const MAX_WORD_CHARS: usize = 40;
 
 /// Lower-cases and folds one character, Azerbaijani- and Turkish-aware, into `out`; characters
 /// that are not letters or digits become a space.
@@ -68,10 +72,19 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// Splits normalised text into words (at most [`MAX_TOKENS`]).
+/// Splits normalised text into words (at most [`MAX_TOKENS`], each cut to at most
+/// [`MAX_WORD_CHARS`] characters).
 #[must_use]
 pub fn tokens(normalized: &str) -> Vec<&str> {
-    normalized.split(' ').filter(|w| !w.is_empty()).take(MAX_TOKENS).collect()
+    normalized
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(MAX_TOKENS)
+        .map(|w| match w.char_indices().nth(MAX_WORD_CHARS) {
+            Some((i, _)) => &w[..i],
+            None => w,
+        })
+        .collect()
 }
 
 /// Normalises and splits in one step.
@@ -276,6 +289,10 @@ mod tests {
         assert!(normalize(&long).chars().count() <= MAX_INPUT_CHARS);
         assert_eq!(words(&long).len(), MAX_TOKENS);
         assert!(is_truncated(&long));
+        for letter in ["a", "ж", "ա"] {
+            let word = words(&letter.repeat(1500));
+            assert_eq!(word, vec![letter.repeat(MAX_WORD_CHARS)], "one word, cut");
+        }
         assert!(!is_truncated("short"));
     }
 

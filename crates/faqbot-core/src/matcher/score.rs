@@ -20,7 +20,9 @@ impl Index {
         let p = self.params;
         // Per message word: its matches and its weight (IDF of its best match, or a reduced
         // weight for words the FAQ does not know).
-        let matches: Vec<Vec<(u32, f32)>> = content.iter().map(|w| self.similar_terms(w)).collect();
+        let mut budget = TYPO_BUDGET;
+        let matches: Vec<Vec<(u32, f32)>> =
+            content.iter().map(|w| self.similar_terms(w, &mut budget)).collect();
         let weights: Vec<f32> = matches
             .iter()
             .map(|m| {
