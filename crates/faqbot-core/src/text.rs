@@ -94,6 +94,31 @@ pub fn words(s: &str) -> Vec<String> {
     tokens(&n).into_iter().map(str::to_owned).collect()
 }
 
+/// Ends of sentences: full stops, question and exclamation marks (Latin, Armenian, full-width),
+/// line breaks.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '\n' | '\u{0589}' | '\u{FF1F}' | '\u{FF01}' | '…' | ';')
+}
+
+/// Splits the part of a message that matching reads into sentences (without empty ones).
+fn sentences(s: &str) -> impl Iterator<Item = &str> {
+    let end = s.char_indices().nth(MAX_INPUT_CHARS).map_or(s.len(), |(i, _)| i);
+    s[..end].split_inclusive(ends_sentence).filter(|p| p.chars().any(char::is_alphanumeric))
+}
+
+/// How many sentences a message has.
+#[must_use]
+pub fn sentence_count(s: &str) -> usize {
+    sentences(s).count()
+}
+
+/// The sentences of a message that ask: those ending in a question mark, or holding the
+/// Armenian question mark `՞` (written on the word asked about).
+#[must_use]
+pub fn question_sentences(s: &str) -> Vec<&str> {
+    sentences(s).filter(|p| p.contains(['?', '\u{FF1F}', '\u{055E}'])).collect()
+}
+
 /// Whether the message had more characters than matching reads.
 #[must_use]
 pub fn is_truncated(s: &str) -> bool {
@@ -104,9 +129,24 @@ pub fn is_truncated(s: &str) -> bool {
 /// (`пропал` → `propal`, `ищет` → `ishchet`). Other characters pass unchanged.
 #[must_use]
 pub fn cyrillic_to_latin(s: &str) -> String {
+    cyrillic_latin(s, false)
+}
+
+/// Transliterates Russian Cyrillic the other way people type it in chats (`й` → `j`, `ы` → `i`,
+/// `ц` → `c`, `щ` → `sh`: `zdravstvujte`, `zakrilsya`, `ishet`).
+#[must_use]
+pub fn cyrillic_to_latin_chat(s: &str) -> String {
+    cyrillic_latin(s, true)
+}
+
+fn cyrillic_latin(s: &str, chat: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         let t = match c {
+            'й' if chat => "j",
+            'ы' if chat => "i",
+            'ц' if chat => "c",
+            'щ' if chat => "sh",
             'а' => "a",
             'б' => "b",
             'в' => "v",
@@ -151,10 +191,27 @@ pub fn cyrillic_to_latin(s: &str) -> String {
 /// (`անհայտ` → `anhayt`). Other characters pass unchanged.
 #[must_use]
 pub fn armenian_to_latin(s: &str) -> String {
+    armenian_latin(s, false)
+}
+
+/// Transliterates Eastern Armenian the other way it is commonly typed in chats (`ց`, `ծ` → `c`,
+/// `ք` → `q`, `խ`, `ղ` → `x`, `ժ` → `j`, word-initial `ե` → `e`: `exbayrs`, `anhet korac`,
+/// `yntaniqneri`).
+#[must_use]
+pub fn armenian_to_latin_chat(s: &str) -> String {
+    armenian_latin(s, true)
+}
+
+fn armenian_latin(s: &str, chat: bool) -> String {
     let mut out = String::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         let t = match c {
+            'ց' | 'ծ' if chat => "c",
+            'ք' if chat => "q",
+            'խ' | 'ղ' if chat => "x",
+            'ժ' if chat => "j",
+            'ե' if chat => "e",
             'ա' => "a",
             'բ' => "b",
             'գ' => "g",
@@ -297,9 +354,20 @@ mod tests {
     }
 
     #[test]
+    fn finds_the_questions_of_a_message() {
+        let m = "The office closed. My son is held since 2023! Who brings his news now?\nThanks";
+        assert_eq!(sentence_count(m), 4);
+        assert_eq!(question_sentences(m), vec![" Who brings his news now?"]);
+        assert_eq!(question_sentences("Ինչպե՞ս իմանամ։ Շնորհակալ եմ։"), vec!["Ինչպե՞ս իմանամ։"]);
+        assert_eq!(sentence_count("?!..."), 0);
+    }
+
+    #[test]
     fn transliterates_russian_and_armenian() {
         assert_eq!(cyrillic_to_latin("пропал без вести, кто ищет"), "propal bez vesti, kto ischet");
         assert_eq!(armenian_to_latin("անհայտ կորած որդի"), "anhayt korats vordi");
         assert_eq!(armenian_to_latin("ուր է"), "ur e");
+        assert_eq!(armenian_to_latin_chat("եղբայրս անհետ կորած"), "exbayrs anhet korac");
+        assert_eq!(cyrillic_to_latin_chat("здравствуйте, ищет"), "zdravstvujte, ishet");
     }
 }

@@ -254,12 +254,17 @@ pub(super) fn variants(phrase: &str, lang: &str) -> Vec<String> {
     let lower = phrase.to_lowercase();
     let mut out = vec![phrase.to_string()];
     let latin = match lang {
-        "ru" => text::cyrillic_to_latin(&lower),
-        "hy" => text::armenian_to_latin(&text::normalize(phrase)),
+        "ru" => [text::cyrillic_to_latin(&lower), text::cyrillic_to_latin_chat(&lower)],
+        "hy" => {
+            let n = text::normalize(phrase);
+            [text::armenian_to_latin(&n), text::armenian_to_latin_chat(&n)]
+        }
         _ => return out,
     };
-    if latin != lower && latin != phrase {
-        out.push(latin);
+    for l in latin {
+        if l != lower && l != phrase && !out.contains(&l) {
+            out.push(l);
+        }
     }
     out
 }
