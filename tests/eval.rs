@@ -7,8 +7,8 @@ use std::path::Path;
 use faqbot::reply::Engine;
 use faqbot::tools::eval::{judge, read_cases, tally};
 
-/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.971 (lowest language 0.927),
-/// confident-but-wrong 0.006, out of scope answered 0.020, answered or offered 1.000.
+/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.971, confident-but-wrong 0.000,
+/// out of scope answered 0.020, answered or offered 1.000 (answered right 0.782).
 const FLOOR_TOP1: f64 = 0.92;
 const FLOOR_LANG_TOP1: f64 = 0.85;
 const CEILING_WRONG: f64 = 0.02;
@@ -38,6 +38,54 @@ fn matching_accuracy_stays_above_the_floors() {
         all.offered_rate() >= FLOOR_OFFERED,
         "answered or offered {:.3}: {report}",
         all.offered_rate()
+    );
+}
+
+/// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
+/// tuned on). Issue 11's goals are answered right 0.85 (0.80 per language), ranked first 0.93,
+/// offered 0.98, wrong 0.02, out of scope answered 0.03; the matcher does not reach them yet.
+/// Measured with the shipped faq.json: answered right 0.442, ranked first 0.798, offered 0.928,
+/// answered wrongly 0.019, out of scope answered 0.038. These floors sit a little below that, so
+/// a regression fails; raise them as matching improves.
+const REAL_FLOOR_ANSWERED: f64 = 0.42;
+const REAL_FLOOR_RANKED: f64 = 0.78;
+const REAL_FLOOR_OFFERED: f64 = 0.91;
+const REAL_CEILING_WRONG: f64 = 0.03;
+const REAL_CEILING_OOS: f64 = 0.06;
+
+#[test]
+fn realistic_messages_stay_above_their_floors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let faq = faqbot::faq::load(&root.join("faq.json")).expect("faq.json").faq;
+    let engine = Engine::new(faq);
+    let cases = read_cases(&root.join("tests/data/real-test.tsv")).expect("real-test.tsv");
+    assert!(cases.len() >= 240, "the realistic test part has {} messages", cases.len());
+    let (_, all) = tally(&cases, &|q| judge(&engine, q));
+    let report = format!("{all:?}");
+    assert!(
+        all.answered_rate() >= REAL_FLOOR_ANSWERED,
+        "answered right {:.3}: {report}",
+        all.answered_rate()
+    );
+    assert!(
+        all.ranked_rate() >= REAL_FLOOR_RANKED,
+        "ranked first {:.3}: {report}",
+        all.ranked_rate()
+    );
+    assert!(
+        all.offered_rate() >= REAL_FLOOR_OFFERED,
+        "answered or offered {:.3}: {report}",
+        all.offered_rate()
+    );
+    assert!(
+        all.wrong_rate() <= REAL_CEILING_WRONG,
+        "answered wrongly {:.3}: {report}",
+        all.wrong_rate()
+    );
+    assert!(
+        all.oos_rate() <= REAL_CEILING_OOS,
+        "out of scope answered {:.3}: {report}",
+        all.oos_rate()
     );
 }
 

@@ -53,6 +53,42 @@ fn per_question(c: &mut Criterion) {
     group.finish();
 }
 
+/// The worst messages someone could send: one word of 1,500 letters (the typo search once
+/// built every two-letter deletion of it: 1-2 s) and Telegram's longest message (4,096
+/// characters) made of random words just long enough to be searched for typos, in each script.
+/// Each must cost well under 2 ms.
+fn long_input(c: &mut Criterion) {
+    let shipped = faq::load(&root().join("faq.json")).expect("faq.json").faq;
+    let index = Index::build(&shipped);
+    let scripts: [(&str, Vec<char>); 3] = [
+        ("latin", ('a'..='z').collect()),
+        ("cyrillic", ('а'..='я').collect()),
+        ("armenian", ('ա'..='ֆ').collect()),
+    ];
+    let mut group = c.benchmark_group("long_input");
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for (name, letters) in &scripts {
+        let word: String = letters[0].to_string().repeat(1500);
+        group.bench_with_input(BenchmarkId::new("word_1500", name), &word, |b, m| {
+            b.iter(|| black_box(index.classify(black_box(m))));
+        });
+        let mut message = String::new();
+        while message.chars().count() + 13 <= 4096 {
+            for _ in 0..12 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                message.push(letters[(seed % letters.len() as u64) as usize]);
+            }
+            message.push(' ');
+        }
+        group.bench_with_input(BenchmarkId::new("words_4096", name), &message, |b, m| {
+            b.iter(|| black_box(index.classify(black_box(m))));
+        });
+    }
+    group.finish();
+}
+
 fn start_up(c: &mut Criterion) {
     let mut group = c.benchmark_group("start_up");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
@@ -76,5 +112,5 @@ fn start_up(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_question, start_up);
+criterion_group!(benches, per_question, long_input, start_up);
 criterion_main!(benches);

@@ -10,6 +10,10 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 pub const MAX_INPUT_CHARS: usize = 1500;
 /// Words of a message considered for matching.
 pub const MAX_TOKENS: usize = 120;
+/// Characters of a word considered for matching: longer words (no language the FAQ is written
+/// in has them; a 1,500-letter "word" is noise or an attack) are cut to this length, so no
+/// word's cost grows with what someone pastes.
+pub const MAX_WORD_CHARS: usize = 40;
 
 /// Lower-cases and folds one character, Azerbaijani- and Turkish-aware, into `out`; characters
 /// that are not letters or digits become a space.
@@ -68,10 +72,19 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// Splits normalised text into words (at most [`MAX_TOKENS`]).
+/// Splits normalised text into words (at most [`MAX_TOKENS`], each cut to at most
+/// [`MAX_WORD_CHARS`] characters).
 #[must_use]
 pub fn tokens(normalized: &str) -> Vec<&str> {
-    normalized.split(' ').filter(|w| !w.is_empty()).take(MAX_TOKENS).collect()
+    normalized
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(MAX_TOKENS)
+        .map(|w| match w.char_indices().nth(MAX_WORD_CHARS) {
+            Some((i, _)) => &w[..i],
+            None => w,
+        })
+        .collect()
 }
 
 /// Normalises and splits in one step.
@@ -79,6 +92,31 @@ pub fn tokens(normalized: &str) -> Vec<&str> {
 pub fn words(s: &str) -> Vec<String> {
     let n = normalize(s);
     tokens(&n).into_iter().map(str::to_owned).collect()
+}
+
+/// Ends of sentences: full stops, question and exclamation marks (Latin, Armenian, full-width),
+/// line breaks.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '\n' | '\u{0589}' | '\u{FF1F}' | '\u{FF01}' | '…' | ';')
+}
+
+/// Splits the part of a message that matching reads into sentences (without empty ones).
+fn sentences(s: &str) -> impl Iterator<Item = &str> {
+    let end = s.char_indices().nth(MAX_INPUT_CHARS).map_or(s.len(), |(i, _)| i);
+    s[..end].split_inclusive(ends_sentence).filter(|p| p.chars().any(char::is_alphanumeric))
+}
+
+/// How many sentences a message has.
+#[must_use]
+pub fn sentence_count(s: &str) -> usize {
+    sentences(s).count()
+}
+
+/// The sentences of a message that ask: those ending in a question mark, or holding the
+/// Armenian question mark `՞` (written on the word asked about).
+#[must_use]
+pub fn question_sentences(s: &str) -> Vec<&str> {
+    sentences(s).filter(|p| p.contains(['?', '\u{FF1F}', '\u{055E}'])).collect()
 }
 
 /// Whether the message had more characters than matching reads.
@@ -91,9 +129,24 @@ pub fn is_truncated(s: &str) -> bool {
 /// (`пропал` → `propal`, `ищет` → `ishchet`). Other characters pass unchanged.
 #[must_use]
 pub fn cyrillic_to_latin(s: &str) -> String {
+    cyrillic_latin(s, false)
+}
+
+/// Transliterates Russian Cyrillic the other way people type it in chats (`й` → `j`, `ы` → `i`,
+/// `ц` → `c`, `щ` → `sh`: `zdravstvujte`, `zakrilsya`, `ishet`).
+#[must_use]
+pub fn cyrillic_to_latin_chat(s: &str) -> String {
+    cyrillic_latin(s, true)
+}
+
+fn cyrillic_latin(s: &str, chat: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         let t = match c {
+            'й' if chat => "j",
+            'ы' if chat => "i",
+            'ц' if chat => "c",
+            'щ' if chat => "sh",
             'а' => "a",
             'б' => "b",
             'в' => "v",
@@ -138,10 +191,27 @@ pub fn cyrillic_to_latin(s: &str) -> String {
 /// (`անհայտ` → `anhayt`). Other characters pass unchanged.
 #[must_use]
 pub fn armenian_to_latin(s: &str) -> String {
+    armenian_latin(s, false)
+}
+
+/// Transliterates Eastern Armenian the other way it is commonly typed in chats (`ց`, `ծ` → `c`,
+/// `ք` → `q`, `խ`, `ղ` → `x`, `ժ` → `j`, word-initial `ե` → `e`: `exbayrs`, `anhet korac`,
+/// `yntaniqneri`).
+#[must_use]
+pub fn armenian_to_latin_chat(s: &str) -> String {
+    armenian_latin(s, true)
+}
+
+fn armenian_latin(s: &str, chat: bool) -> String {
     let mut out = String::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         let t = match c {
+            'ց' | 'ծ' if chat => "c",
+            'ք' if chat => "q",
+            'խ' | 'ղ' if chat => "x",
+            'ժ' if chat => "j",
+            'ե' if chat => "e",
             'ա' => "a",
             'բ' => "b",
             'գ' => "g",
@@ -276,7 +346,20 @@ mod tests {
         assert!(normalize(&long).chars().count() <= MAX_INPUT_CHARS);
         assert_eq!(words(&long).len(), MAX_TOKENS);
         assert!(is_truncated(&long));
+        for letter in ["a", "ж", "ա"] {
+            let word = words(&letter.repeat(1500));
+            assert_eq!(word, vec![letter.repeat(MAX_WORD_CHARS)], "one word, cut");
+        }
         assert!(!is_truncated("short"));
+    }
+
+    #[test]
+    fn finds_the_questions_of_a_message() {
+        let m = "The office closed. My son is held since 2023! Who brings his news now?\nThanks";
+        assert_eq!(sentence_count(m), 4);
+        assert_eq!(question_sentences(m), vec![" Who brings his news now?"]);
+        assert_eq!(question_sentences("Ինչպե՞ս իմանամ։ Շնորհակալ եմ։"), vec!["Ինչպե՞ս իմանամ։"]);
+        assert_eq!(sentence_count("?!..."), 0);
     }
 
     #[test]
@@ -284,5 +367,7 @@ mod tests {
         assert_eq!(cyrillic_to_latin("пропал без вести, кто ищет"), "propal bez vesti, kto ischet");
         assert_eq!(armenian_to_latin("անհայտ կորած որդի"), "anhayt korats vordi");
         assert_eq!(armenian_to_latin("ուր է"), "ur e");
+        assert_eq!(armenian_to_latin_chat("եղբայրս անհետ կորած"), "exbayrs anhet korac");
+        assert_eq!(cyrillic_to_latin_chat("здравствуйте, ищет"), "zdravstvujte, ishet");
     }
 }

@@ -35,6 +35,9 @@ pub struct Index {
     /// strings make the index several times faster to build and smaller.
     pub(super) deletion_terms: Vec<u32>,
     pub(super) deletions: HashMap<u64, (u32, u32)>,
+    /// Length in characters of the longest term: a word more than two letters longer cannot
+    /// be a typo of any term, so the typo search skips it.
+    pub(super) max_term_chars: usize,
     /// Term → phrasings containing it.
     pub(super) postings: Vec<Vec<u32>>,
     /// Term → topics using it as a keyword.
@@ -192,6 +195,7 @@ impl Index {
         for p in &mut phrasings {
             p.weight = p.terms.iter().map(|&t| idf[t as usize]).sum();
         }
+        let max_term_chars = terms.iter().map(|t| t.chars().count()).max().unwrap_or(0);
         let mut sorted: Vec<u32> = (0..terms.len() as u32).collect();
         sorted.sort_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
         let mut deletions: Vec<(u64, u32)> = Vec::new();
@@ -219,6 +223,7 @@ impl Index {
             sorted,
             deletion_terms,
             deletions,
+            max_term_chars,
             postings,
             keyword_topics,
             term_topics,
@@ -249,12 +254,17 @@ pub(super) fn variants(phrase: &str, lang: &str) -> Vec<String> {
     let lower = phrase.to_lowercase();
     let mut out = vec![phrase.to_string()];
     let latin = match lang {
-        "ru" => text::cyrillic_to_latin(&lower),
-        "hy" => text::armenian_to_latin(&text::normalize(phrase)),
+        "ru" => [text::cyrillic_to_latin(&lower), text::cyrillic_to_latin_chat(&lower)],
+        "hy" => {
+            let n = text::normalize(phrase);
+            [text::armenian_to_latin(&n), text::armenian_to_latin_chat(&n)]
+        }
         _ => return out,
     };
-    if latin != lower && latin != phrase {
-        out.push(latin);
+    for l in latin {
+        if l != lower && l != phrase && !out.contains(&l) {
+            out.push(l);
+        }
     }
     out
 }

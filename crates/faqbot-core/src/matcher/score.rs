@@ -7,9 +7,22 @@ use crate::text;
 
 use super::*;
 
+/// Each word's similar terms, computed once per message, and what is left of its typo budget.
+pub(super) struct Similar {
+    cache: HashMap<String, Vec<(u32, f32)>>,
+    budget: usize,
+}
+
 impl Index {
     /// Scores every topic against the message; returns `(topic, score)` best first.
-    fn score(&self, words: &[String], explain: Option<&mut Vec<Explanation>>) -> Vec<(usize, f32)> {
+    /// `similar` caches each word's similar terms across the calls for one message, and holds
+    /// the message's typo budget.
+    fn score(
+        &self,
+        words: &[String],
+        similar: &mut Similar,
+        explain: Option<&mut Vec<Explanation>>,
+    ) -> Vec<(usize, f32)> {
         let content: Vec<&String> = {
             let mut seen = HashSet::default();
             words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)).collect()
@@ -20,7 +33,17 @@ impl Index {
         let p = self.params;
         // Per message word: its matches and its weight (IDF of its best match, or a reduced
         // weight for words the FAQ does not know).
-        let matches: Vec<Vec<(u32, f32)>> = content.iter().map(|w| self.similar_terms(w)).collect();
+        let matches: Vec<Vec<(u32, f32)>> = content
+            .iter()
+            .map(|w| {
+                if let Some(m) = similar.cache.get(w.as_str()) {
+                    return m.clone();
+                }
+                let m = self.similar_terms(w, &mut similar.budget);
+                similar.cache.insert((*w).clone(), m.clone());
+                m
+            })
+            .collect();
         let weights: Vec<f32> = matches
             .iter()
             .map(|m| {
@@ -208,7 +231,24 @@ impl Index {
                 truncated,
             };
         }
-        let mut ranked = self.score(&words, explain);
+        let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
+        let mut ranked = self.score(&words, &mut similar, explain);
+        // A message of several sentences: its questions, scored alone, may say what it asks
+        // more clearly than the whole (the story around them dilutes it).
+        let segments = text::question_sentences(message);
+        if !segments.is_empty() && text::sentence_count(message) > 1 {
+            for seg in segments {
+                let seg_words = text::words(seg);
+                for (topic, s) in self.score(&seg_words, &mut similar, None) {
+                    let s = s * QUESTION_WEIGHT;
+                    match ranked.iter_mut().find(|r| r.0 == topic) {
+                        Some(r) => r.1 = r.1.max(s),
+                        None => ranked.push((topic, s)),
+                    }
+                }
+            }
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
         ranked.truncate(REPORTED_TOPICS);
         Scored { ranked, small_talk: self.small_talk(&words), empty: false, language, truncated }
     }

@@ -90,7 +90,12 @@ impl Index {
     /// Candidates come from two indexes, never a scan: terms sharing the first three letters
     /// (inflected forms) and terms one deletion away from the word or from one of its
     /// deletions (typos: a letter added, left out, changed or swapped).
-    pub(super) fn similar_terms(&self, word: &str) -> Vec<(u32, f32)> {
+    ///
+    /// `budget` is how many more deletions the typo search may build for this message; each
+    /// deletion built is taken from it, and a search that would overdraw it is skipped, so a
+    /// message's cost is bounded whatever its words (a word longer than every term plus two
+    /// costs nothing: it cannot be a typo of one).
+    pub(super) fn similar_terms(&self, word: &str, budget: &mut usize) -> Vec<(u32, f32)> {
         let mut out: Vec<(u32, f32)> = Vec::new();
         let mut add = |id: u32, s: f32| {
             if s >= MIN_WORD_SIM {
@@ -116,7 +121,8 @@ impl Index {
         }
         // A word the FAQ knows is spelled right; look for typos only in the others.
         let known = self.term_ids.contains_key(word);
-        if len >= MIN_FUZZY_CHARS && !known {
+        if len >= MIN_FUZZY_CHARS && !known && len <= self.max_term_chars + 2 && *budget >= len {
+            *budget -= len;
             let mut typo_candidates: Vec<u32> = Vec::new();
             typo_candidates.extend(self.deleted_to(word));
             let mut buf = String::new();
@@ -127,7 +133,9 @@ impl Index {
                 typo_candidates.extend(self.deleted_to(d));
             });
             // Long words may carry two typos: look further only when one edit found nothing.
-            if typo_candidates.is_empty() && len >= LONG_WORD_CHARS {
+            let two_edits = len * (len - 1);
+            if typo_candidates.is_empty() && len >= LONG_WORD_CHARS && *budget >= two_edits {
+                *budget -= two_edits;
                 let (mut buf, mut buf2) = (String::new(), String::new());
                 for_each_deletion(word, &mut buf, |d| {
                     for_each_deletion(d, &mut buf2, |d2| {
