@@ -76,8 +76,12 @@ async fn contacts_command_shows_the_general_contacts_with_only_filled_fields() {
     chat.say("/contacts");
     let text = joined(&chat.replies(1).await);
     chat.settle().await;
-    let general: Vec<&str> =
-        faq.json["general_contacts"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    let general: Vec<&str> = faq.json["general_contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     for c in faq.contacts() {
         let id = c["id"].as_str().unwrap();
         if !general.contains(&id) {

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod gaps;
+pub mod journal;
 pub mod logging;
 pub mod stats;

@@ -8,6 +8,8 @@
 
 mod address;
 mod handlers;
+pub mod intake;
+pub mod listener;
 pub mod menus;
 pub mod outbox;
 pub mod pacing;

@@ -47,7 +47,11 @@ pub struct Faults {
     pub retry_after: u64,
     /// `getUpdates` failing (half dropped connections, half 500s).
     pub updates_fail: f64,
-    /// Requests answered late, by up to `slow_max`.
+    /// Every `sendMessage` reaches the server this late (a slow Telegram): the message is
+    /// delivered, and answered, only after it.
+    pub send_delay: Duration,
+    /// Requests answered late, by up to `slow_max`: the message is delivered at once, but the
+    /// bot hears of it only after the delay.
     pub slow: f64,
     pub slow_max: Duration,
     /// The first this many `getMe` calls fail (dropped connections).
@@ -65,6 +69,7 @@ impl Default for Faults {
             send_drop: 0.0,
             retry_after: 1,
             updates_fail: 0.0,
+            send_delay: Duration::ZERO,
             slow: 0.0,
             slow_max: Duration::ZERO,
             get_me_failures: 0,
@@ -555,9 +560,17 @@ async fn handle(inner: &Inner, path: &str, body: &[u8]) -> Answer {
         inner.state.lock().unwrap().violations.push(format!("{method}: wrong token"));
         return error(401, "Unauthorized");
     }
-    let (answer, outcome, delay) = if method == "getupdates" {
+    if method == "getupdates" {
         return get_updates(inner, params, at).await;
-    } else {
+    }
+    if method == "sendmessage" {
+        let delay = inner.state.lock().unwrap().faults.send_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    let at = inner.started.elapsed();
+    let (answer, outcome, delay) = {
         let mut s = inner.state.lock().unwrap();
         let delay = if s.faults.slow > 0.0 && s.random() < s.faults.slow {
             s.faults.slow_max.mul_f64(s.random())
