@@ -4,17 +4,20 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::ops::journal::{DEFAULT_STATE_PATH, STATE_PATH_VAR};
 
-/// The bot token; its `Debug` and `Display` never show it.
+/// The bot token; its `Debug` never shows it, it has no `Display`, and its memory is wiped
+/// when it is dropped (`secrecy`).
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Token(SecretString);
 
 impl Token {
-    /// The secret itself, for building the bot.
+    /// The secret itself, for building the bot and for scrubbing it from the logs.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -139,7 +142,7 @@ impl Config {
                 })?,
         };
         Ok(Config {
-            token: Token(token),
+            token: Token(SecretString::from(token)),
             api_url,
             proxy,
             faq_path: faq_path(var),
