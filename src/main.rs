@@ -56,9 +56,12 @@ fn main() -> ExitCode {
 #[error("the FAQ file is not usable, the bot did not start:\n{0}")]
 struct FaqUnusable(faqbot::faq::LoadError);
 
-/// 1 when the FAQ file is broken, 2 for a bad token or configuration, 1 otherwise.
+/// 1 when the FAQ file is broken, 2 for a bad token or configuration, 3 when a stop left
+/// replies to send after the restart, 1 otherwise.
 fn exit_code(e: &anyhow::Error) -> i32 {
-    if e.is::<ConfigError>() || e.is::<RunError>() {
+    if let Some(run) = e.downcast_ref::<RunError>() {
+        run.exit_code()
+    } else if e.is::<ConfigError>() {
         2
     } else {
         1
@@ -81,6 +84,10 @@ fn run_bot() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run::run(config, engine, gaps))?;
+    let result = runtime.block_on(run::run(config, engine, gaps));
+    // Tasks still running (a reply being sent past STOP_TIMEOUT, a gaps write) get a moment,
+    // not an unbounded wait: what they did not finish is in the journal.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result?;
     Ok(())
 }

@@ -2,16 +2,22 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// The bot token; its `Debug` and `Display` never show it.
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::ops::journal::{DEFAULT_STATE_PATH, STATE_PATH_VAR};
+
+/// The bot token; its `Debug` never shows it, it has no `Display`, and its memory is wiped
+/// when it is dropped (`secrecy`).
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Token(SecretString);
 
 impl Token {
-    /// The secret itself, for building the bot.
+    /// The secret itself, for building the bot and for scrubbing it from the logs.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -50,12 +56,21 @@ pub struct Config {
     pub faq_path: PathBuf,
     /// Telegram user ids of operators (`ADMIN_IDS`): who may use `/reload` and `/stats`.
     pub admin_ids: Vec<u64>,
+    /// The journal of updates not yet answered (`STATE_PATH`).
+    pub state_path: PathBuf,
+    /// How long a stop waits for replies still queued (`STOP_TIMEOUT`); those not sent by
+    /// then are sent after the restart.
+    pub stop_timeout: Duration,
 }
 
 /// A configuration problem, naming the variable (and never echoing a secret).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
+
+/// How long a stop waits for queued replies when `STOP_TIMEOUT` is not set: within the 10 s
+/// that Docker gives before it kills.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// The default path of the FAQ file.
 pub const DEFAULT_FAQ_PATH: &str = "faq.json";
@@ -109,7 +124,32 @@ impl Config {
             })?)),
         };
         let admin_ids = admin_ids(var("ADMIN_IDS").as_deref().unwrap_or_default())?;
-        Ok(Config { token: Token(token), api_url, proxy, faq_path: faq_path(var), admin_ids })
+        let state_path = var(STATE_PATH_VAR)
+            .filter(|p| !p.trim().is_empty())
+            .map_or_else(|| PathBuf::from(DEFAULT_STATE_PATH), |p| PathBuf::from(p.trim()));
+        let stop_timeout = match var("STOP_TIMEOUT").filter(|v| !v.trim().is_empty()) {
+            None => DEFAULT_STOP_TIMEOUT,
+            Some(raw) => raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "STOP_TIMEOUT must be a number of seconds between 0 and 3600 (e.g. 8 or 2.5), not `{raw}`"
+                    ))
+                })?,
+        };
+        Ok(Config {
+            token: Token(SecretString::from(token)),
+            api_url,
+            proxy,
+            faq_path: faq_path(var),
+            admin_ids,
+            state_path,
+            stop_timeout,
+        })
     }
 }
 
@@ -224,5 +264,25 @@ mod tests {
     fn faq_path_defaults() {
         let c = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a")])).unwrap();
         assert_eq!(c.faq_path, PathBuf::from("faq.json"));
+    }
+
+    #[test]
+    fn state_path_and_stop_timeout_default_and_a_bad_timeout_is_named() {
+        let c = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a")])).unwrap();
+        assert_eq!(c.state_path, PathBuf::from("faqbot-state.db"));
+        assert_eq!(c.stop_timeout, Duration::from_secs(8));
+        let c = Config::from_vars(&vars(&[
+            ("TELOXIDE_TOKEN", "1:a"),
+            ("STATE_PATH", " /var/lib/faqbot/state.db "),
+            ("STOP_TIMEOUT", "2.5"),
+        ]))
+        .unwrap();
+        assert_eq!(c.state_path, PathBuf::from("/var/lib/faqbot/state.db"));
+        assert_eq!(c.stop_timeout, Duration::from_millis(2500));
+        for bad in ["8s", "-1", "NaN", "1e9"] {
+            let err = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a"), ("STOP_TIMEOUT", bad)]))
+                .unwrap_err();
+            assert!(err.0.starts_with("STOP_TIMEOUT must be"), "{bad}: {err}");
+        }
     }
 }

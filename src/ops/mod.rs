@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod gaps;
+pub mod journal;
 pub mod logging;
 pub mod stats;
 

@@ -181,7 +181,7 @@ where
                 let text = if msg.chat.is_private() {
                     text.to_string()
                 } else {
-                    without_mention(text, &me)
+                    without_mention(text, msg.entities().unwrap_or_default(), &me)
                 };
                 let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
                 let client = msg.from.as_ref().and_then(|u| u.language_code.as_deref());

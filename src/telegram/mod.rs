@@ -9,6 +9,8 @@
 mod address;
 pub mod commands;
 mod handlers;
+pub mod intake;
+pub mod listener;
 pub mod menus;
 pub mod outbox;
 pub mod pacing;

@@ -8,16 +8,18 @@ use std::time::Duration;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
-use teloxide::update_listeners::Polling;
 use teloxide::RequestError;
 use tokio_util::sync::CancellationToken;
 
+use super::intake::Intake;
+use super::listener::{replayed, JournaledPolling};
 use super::menus::register_commands;
 use super::send::redact;
 use super::state::reload;
 use super::{handler_tree, HandlerError, Operators, Shared};
 use crate::ops::config::Config;
 use crate::ops::gaps::GapLog;
+use crate::ops::journal::{JournalHandle, SqliteJournal};
 use crate::reply::Engine;
 
 /// Why the bot could not run; `main` turns it into an exit code.
@@ -27,15 +29,25 @@ pub enum RunError {
     InvalidToken,
     #[error("cannot set up the HTTP client: {0}")]
     HttpClient(&'static str),
+    #[error("cannot use the journal at STATE_PATH: {0}")]
+    Journal(String),
+    /// Stopped with updates unanswered: they stay in the journal for the next start.
+    #[error("stopped with {0} update(s) unanswered after STOP_TIMEOUT; they are answered after the restart")]
+    Unfinished(usize),
 }
 
-/// How long a stop may take before the process exits regardless.
-const STOP_DEADLINE: Duration = Duration::from_millis(4500);
-/// How long one `getUpdates` call waits for news; below the HTTP client's 17 s timeout.
-const POLL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pause after the first failed `getUpdates`, doubling up to the second.
-const POLL_BACKOFF_FIRST: Duration = Duration::from_millis(500);
-const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
+impl RunError {
+    /// The process's exit code: 2 for what an operator must fix (token, settings), 3 for a
+    /// stop that left replies to send after the restart.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Unfinished(_) => 3,
+            _ => 2,
+        }
+    }
+}
+
 /// How often the rate limits forget chats that went quiet.
 const FORGET_EVERY: Duration = Duration::from_secs(5);
 /// Updates that may wait for one chat's worker. Handlers return as soon as their reply is
@@ -140,8 +152,18 @@ fn http_client(config: &Config) -> Result<reqwest::Client, RunError> {
 }
 
 /// Runs the bot until it is asked to stop (SIGINT or SIGTERM); `gaps` keeps unanswered
-/// questions, if set. A stop waits for the replies already queued, up to a deadline.
+/// questions, if set. Updates are kept in the journal at `config.state_path` until answered;
+/// those left by an earlier run are answered first. A stop waits for the replies already
+/// queued, up to `config.stop_timeout`; what is not sent by then stays in the journal, and
+/// the result says how much.
 pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result<(), RunError> {
+    let path = config.state_path.clone();
+    let store = tokio::task::spawn_blocking(move || SqliteJournal::open(&path))
+        .await
+        .map_err(|_| RunError::Journal("opening it failed".into()))?
+        .map_err(|e| RunError::Journal(e.to_string()))?;
+    let journal = JournalHandle::spawn(Box::new(store))
+        .map_err(|e| RunError::Journal(format!("cannot start its thread: {e}")))?;
     let stop = CancellationToken::new();
     tokio::spawn({
         let stop = stop.clone();
@@ -153,23 +175,35 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result
     });
     // Service managers wait a few seconds before killing: stop within them, whatever an
     // in-flight request does.
+    let stop_timeout = config.stop_timeout;
     let deadline = async {
         stop.cancelled().await;
-        tokio::time::sleep(STOP_DEADLINE).await;
+        tokio::time::sleep(stop_timeout).await;
     };
-    tokio::select! {
-        result = serve(config, engine, gaps, stop.clone()) => result,
-        () = deadline => {
-            log::warn!("replies still waiting after {STOP_DEADLINE:?}; exiting");
-            Ok(())
+    let left = tokio::select! {
+        result = serve(config, engine, gaps, journal.clone(), stop.clone()) => {
+            result?;
+            journal.unfinished()
         }
+        // From here on nothing is forgotten: what is not finished is answered after the restart.
+        () = deadline => journal.hold(),
+    };
+    journal.flush().await;
+    if left > 0 {
+        log::warn!(
+            "{left} update(s) not answered within STOP_TIMEOUT ({stop_timeout:?}): kept in the journal, answered after the restart"
+        );
+        return Err(RunError::Unfinished(left));
     }
+    log::info!("stopped");
+    Ok(())
 }
 
 async fn serve(
     config: Config,
     engine: Engine,
     gaps: Option<GapLog>,
+    journal: JournalHandle,
     stop: CancellationToken,
 ) -> Result<(), RunError> {
     // Before anything that can take time: SIGHUP's default action ends the process, and an
@@ -238,7 +272,7 @@ async fn serve(
     }
     shared.set_log_text(log_text);
     let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree::<Bot>())
-        .dependencies(dptree::deps![shared.clone()])
+        .dependencies(dptree::deps![shared.clone(), Intake::new(journal.clone())])
         // Edited messages, channel posts, group chatter not meant for the bot: left quietly.
         .default_handler(|_| async {})
         .error_handler(Arc::new(HandlerErrors))
@@ -257,17 +291,12 @@ async fn serve(
         }
     });
 
+    // What an earlier run left unanswered comes first.
+    let replay = replayed(&journal).await;
     // The dispatcher asks `getMe` again before listening; should Telegram fail just then, wait
     // and start listening again rather than stop.
     loop {
-        let listener = Polling::builder(bot.clone())
-            .timeout(POLL_TIMEOUT)
-            .backoff_strategy(|errors| {
-                (POLL_BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(POLL_BACKOFF_MAX)
-            })
-            .delete_webhook()
-            .await
-            .build();
+        let listener = JournaledPolling::new(bot.clone(), journal.clone(), replay.clone());
         let errors = Arc::new(QuietErrors("getting updates failed"));
         match dispatcher.try_dispatch_with_listener(listener, errors).await {
             Ok(()) => break,
@@ -277,11 +306,9 @@ async fn serve(
             }
         }
     }
-    // The handlers are done; their replies may still wait for their turn (the deadline above
-    // still holds).
+    // The handlers are done; their replies may still wait for their turn (STOP_TIMEOUT holds).
     shared.senders.close();
     shared.senders.wait().await;
-    log::info!("stopped");
     Ok(())
 }
 

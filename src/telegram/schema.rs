@@ -35,5 +35,6 @@ where
         )
         .endpoint(on_message::<R>);
     let callbacks = Update::filter_callback_query().endpoint(on_callback::<R>);
-    dptree::entry().branch(messages).branch(callbacks)
+    // First the intake (a slot, and the journal's ack), then the handlers.
+    super::intake::layer().branch(messages).branch(callbacks)
 }

@@ -11,7 +11,9 @@ use teloxide::types::{
 };
 use teloxide::RequestError;
 
+use super::intake::current_ack;
 use super::pacing::OutgoingGate;
+use crate::ops::journal::Ack;
 use crate::reply::Reply;
 
 use super::state::Shared;
@@ -70,21 +72,63 @@ pub fn chat_tag(chat: ChatId) -> String {
     format!("{:08x}", hash as u32)
 }
 
+/// A reply waiting in the outbox, with the ack of the update it answers (see
+/// [`super::intake`]): dropped once the reply is sent, or given up.
+pub struct Outgoing {
+    reply: Reply,
+    _ack: Option<Ack>,
+}
+
 /// Hands `reply` to `chat`'s queue and returns: it is sent after the chat's earlier replies,
 /// by a task that lives while the chat has replies waiting. An undeliverable reply is logged by
-/// [`send_paced`].
+/// [`send_paced`]. The reply carries the ack of the update being handled, so the journal keeps
+/// that update until the reply is sent.
 pub(super) fn deliver<R>(bot: &R, shared: &Arc<Shared>, chat: ChatId, reply: Reply)
 where
     R: TelegramApi,
 {
-    if shared.outbox.push(chat.0, reply) {
-        let (bot, shared) = (bot.clone(), Arc::clone(shared));
-        shared.senders.clone().spawn(async move {
-            while let Some(reply) = shared.outbox.next(chat.0) {
-                // Failures are logged inside, without the chat or the text.
-                let _ = send_paced(&bot, &shared.gate, chat, &reply).await;
-            }
-        });
+    let item = Outgoing { reply, _ack: current_ack() };
+    if shared.outbox.push(chat.0, item) {
+        spawn_sender(bot.clone(), Arc::clone(shared), chat);
+    }
+}
+
+/// Starts the task that sends `chat`'s replies until its queue is empty.
+fn spawn_sender<R>(bot: R, shared: Arc<Shared>, chat: ChatId)
+where
+    R: TelegramApi,
+{
+    shared.senders.clone().spawn(async move {
+        let mut guard = SenderGuard { bot, shared, chat, finished: false };
+        while let Some(item) = guard.shared.outbox.next(chat.0) {
+            // Failures are logged inside, without the chat or the text.
+            let _ = send_paced(&guard.bot, &guard.shared.gate, chat, &item.reply).await;
+        }
+        guard.finished = true;
+    });
+}
+
+/// Keeps a chat from being wedged if its sender unwinds: the outbox would still count the chat
+/// as served, and never start another sender for it. On a panic, the reply being sent is given
+/// up (and its update forgotten), and a new sender takes the rest of the queue.
+struct SenderGuard<R: TelegramApi> {
+    bot: R,
+    shared: Arc<Shared>,
+    chat: ChatId,
+    finished: bool,
+}
+
+impl<R: TelegramApi> Drop for SenderGuard<R> {
+    fn drop(&mut self) {
+        // Only on a panic: a task dropped because the runtime shuts down leaves its replies
+        // in the journal, for the next start.
+        if !self.finished && std::thread::panicking() {
+            log::error!(
+                "sending to chat {} panicked; that reply is given up, the next ones go on",
+                chat_tag(self.chat)
+            );
+            spawn_sender(self.bot.clone(), Arc::clone(&self.shared), self.chat);
+        }
     }
 }
 

@@ -54,7 +54,7 @@ pub struct Shared {
     /// Whether question texts may be logged at debug level (`LOG_MESSAGE_TEXT=1`).
     pub(super) log_text: AtomicBool,
     /// Replies waiting for their chat's turn: handlers hand their reply over and return.
-    pub(super) outbox: Outbox<Reply>,
+    pub(super) outbox: Outbox<super::send::Outgoing>,
     /// The tasks sending the outbox's replies, so that a stopping bot can wait for them.
     pub(crate) senders: TaskTracker,
     admins: HashSet<UserId>,

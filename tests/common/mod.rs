@@ -230,6 +230,8 @@ pub fn clean_command(program: impl AsRef<OsStr>) -> Command {
         "GAPS_PATH",
         "GAPS_RETENTION_DAYS",
         "FAQBOT_TEST_PANIC_ON",
+        "STATE_PATH",
+        "STOP_TIMEOUT",
     ] {
         c.env_remove(var);
     }

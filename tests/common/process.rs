@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,11 +15,15 @@ pub struct BotProcess {
     child: Mutex<Child>,
     pid: u32,
     log: Arc<Mutex<Vec<String>>>,
+    /// The journal made for this process alone (when the test named none): removed on drop.
+    own_state: Option<PathBuf>,
 }
 
 impl BotProcess {
     /// Starts the bot against `api`, serving the shipped faq.json, at the default log level,
-    /// with `env` added (which may name another `FAQ_PATH`). The binary is the one cargo built
+    /// with `env` added (which may name another `FAQ_PATH`). Unless `env` names a
+    /// `STATE_PATH` (to restart a bot on the journal of an earlier one), the bot gets a journal
+    /// of its own. The binary is the one cargo built
     /// for the tests, or the one named by `FAQBOT_BIN` (the benchmark uses it to measure the
     /// binary `cargo build --release` ships).
     pub fn start(api: &FakeApi, env: &[(&str, &str)]) -> BotProcess {
@@ -35,6 +41,10 @@ impl BotProcess {
         for (k, v) in env {
             command.env(k, v);
         }
+        let own_state = (!env.iter().any(|(k, _)| *k == "STATE_PATH")).then(fresh_state_path);
+        if let Some(path) = &own_state {
+            command.env("STATE_PATH", path);
+        }
         let mut child = command.spawn().expect("start faqbot");
         let log = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
@@ -45,7 +55,7 @@ impl BotProcess {
                 sink.lock().unwrap().push(line);
             }
         });
-        BotProcess { pid: child.id(), child: Mutex::new(child), log }
+        BotProcess { pid: child.id(), child: Mutex::new(child), log, own_state }
     }
 
     /// The bot's resident memory in KiB (VmRSS), where /proc tells it.
@@ -136,5 +146,19 @@ impl Drop for BotProcess {
         let child = self.child.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = child.kill();
         let _ = child.wait();
+        if let Some(path) = &self.own_state {
+            let _ = std::fs::remove_file(path);
+        }
     }
+}
+
+/// A path for a journal no other bot uses.
+pub fn fresh_state_path() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "faqbot-{}-{}-state-{n}.db",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id()
+    ))
 }

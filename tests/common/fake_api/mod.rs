@@ -47,7 +47,11 @@ pub struct Faults {
     pub retry_after: u64,
     /// `getUpdates` failing (half dropped connections, half 500s).
     pub updates_fail: f64,
-    /// Requests answered late, by up to `slow_max`.
+    /// Every `sendMessage` reaches the server this late (a slow Telegram): the message is
+    /// delivered, and answered, only after it.
+    pub send_delay: Duration,
+    /// Requests answered late, by up to `slow_max`: the message is delivered at once, but the
+    /// bot hears of it only after the delay.
     pub slow: f64,
     pub slow_max: Duration,
     /// The first this many `getMe` calls fail (dropped connections).
@@ -65,6 +69,7 @@ impl Default for Faults {
             send_drop: 0.0,
             retry_after: 1,
             updates_fail: 0.0,
+            send_delay: Duration::ZERO,
             slow: 0.0,
             slow_max: Duration::ZERO,
             get_me_failures: 0,

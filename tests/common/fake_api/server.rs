@@ -113,9 +113,17 @@ async fn handle(inner: &Inner, path: &str, body: &[u8]) -> Answer {
         inner.state.lock().unwrap().violations.push(format!("{method}: wrong token"));
         return error(401, "Unauthorized");
     }
-    let (answer, outcome, delay) = if method == "getupdates" {
+    if method == "getupdates" {
         return get_updates(inner, params, at).await;
-    } else {
+    }
+    if method == "sendmessage" {
+        let delay = inner.state.lock().unwrap().faults.send_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    let at = inner.started.elapsed();
+    let (answer, outcome, delay) = {
         let mut s = inner.state.lock().unwrap();
         let delay = if s.faults.slow > 0.0 && s.random() < s.faults.slow {
             s.faults.slow_max.mul_f64(s.random())
