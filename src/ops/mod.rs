@@ -4,6 +4,7 @@
 pub mod config;
 pub mod gaps;
 pub mod logging;
+pub mod metrics;
 pub mod stats;
 
 use faqbot_core::reply::Keeping;

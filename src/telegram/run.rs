@@ -27,6 +27,9 @@ pub enum RunError {
     InvalidToken,
     #[error("cannot set up the HTTP client: {0}")]
     HttpClient(&'static str),
+    /// A listener or the webhook could not be set up; the text names the variable.
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// How long a stop may take before the process exits regardless.
@@ -72,6 +75,7 @@ where
         let text = format!("{error:?}");
         let kind = text.split(['(', ' ', '{']).next().unwrap_or("error").to_string();
         let what = self.0;
+        crate::ops::metrics::health().receive_failed(&kind);
         Box::pin(async move {
             log::warn!("{what}: {kind}");
         })
@@ -110,7 +114,10 @@ where
     let mut attempt = 1u32;
     loop {
         match bot.get_me().await {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                crate::ops::metrics::health().reached();
+                return Ok(());
+            }
             Err(RequestError::Api(teloxide::ApiError::InvalidToken)) => {
                 return Err(RunError::InvalidToken)
             }
@@ -148,6 +155,7 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result
         async move {
             wait_for_stop_signal().await;
             log::info!("stop signal received; finishing the updates in progress");
+            crate::ops::metrics::health().stopping();
             stop.cancel();
         }
     });
@@ -187,6 +195,10 @@ async fn serve(
     let mut bot = Bot::with_client(config.token.expose(), client);
     if let Some(url) = config.api_url.clone() {
         bot = bot.set_api_url(url);
+    }
+    if let Some(addr) = config.metrics_listen {
+        crate::ops::metrics::serve(crate::ops::metrics::bind(addr).await.map_err(RunError::Setup)?);
+        crate::ops::metrics::spawn_probe(bot.clone());
     }
     tokio::select! {
         result = wait_for_telegram(&bot) => result?,
@@ -245,6 +257,14 @@ async fn serve(
         .worker_queue_size(WORKER_QUEUE)
         .build();
 
+    // Webhook mode when WEBHOOK_URL is set: Telegram posts the updates, nothing polls.
+    let webhook = match &config.webhook {
+        None => None,
+        Some(w) => tokio::select! {
+            feed = super::webhook::start(&bot, w, stop.clone()) => Some(feed?),
+            () = stop.cancelled() => return Ok(()),
+        },
+    };
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
         stop.cancelled().await;
@@ -260,16 +280,21 @@ async fn serve(
     // The dispatcher asks `getMe` again before listening; should Telegram fail just then, wait
     // and start listening again rather than stop.
     loop {
-        let listener = Polling::builder(bot.clone())
-            .timeout(POLL_TIMEOUT)
-            .backoff_strategy(|errors| {
-                (POLL_BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(POLL_BACKOFF_MAX)
-            })
-            .delete_webhook()
-            .await
-            .build();
         let errors = Arc::new(QuietErrors("getting updates failed"));
-        match dispatcher.try_dispatch_with_listener(listener, errors).await {
+        let dispatched = if let Some(feed) = &webhook {
+            dispatcher.try_dispatch_with_listener(feed.listener(), errors).await
+        } else {
+            let listener = Polling::builder(bot.clone())
+                .timeout(POLL_TIMEOUT)
+                .backoff_strategy(|errors| {
+                    (POLL_BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(POLL_BACKOFF_MAX)
+                })
+                .delete_webhook()
+                .await
+                .build();
+            dispatcher.try_dispatch_with_listener(listener, errors).await
+        };
+        match dispatched {
             Ok(()) => break,
             Err(e) => {
                 log::warn!("starting to listen failed: {}; retrying", redact(&e));

@@ -12,6 +12,7 @@ use teloxide::types::{
 use teloxide::RequestError;
 
 use super::pacing::OutgoingGate;
+use crate::ops::metrics::{health, metrics};
 use crate::reply::Reply;
 
 use super::state::Shared;
@@ -77,12 +78,14 @@ pub(super) fn deliver<R>(bot: &R, shared: &Arc<Shared>, chat: ChatId, reply: Rep
 where
     R: TelegramApi,
 {
+    metrics().replies_waiting.inc();
     if shared.outbox.push(chat.0, reply) {
         let (bot, shared) = (bot.clone(), Arc::clone(shared));
         shared.senders.clone().spawn(async move {
             while let Some(reply) = shared.outbox.next(chat.0) {
                 // Failures are logged inside, without the chat or the text.
                 let _ = send_paced(&bot, &shared.gate, chat, &reply).await;
+                metrics().replies_waiting.dec();
             }
         });
     }
@@ -122,10 +125,18 @@ where
                     request = request.reply_markup(markup);
                 }
             }
-            let Err(e) = request.await else { break };
+            let Err(e) = request.await else {
+                metrics().replies_sent.inc();
+                health().reached();
+                break;
+            };
             attempt += 1;
+            if matches!(e, RequestError::RetryAfter(_)) {
+                metrics().telegram_429.inc();
+            }
             match retry_delay(&e, attempt) {
                 Some(delay) if attempt < SEND_ATTEMPTS => {
+                    metrics().send_retries.inc();
                     log::warn!(
                         "sending a reply to chat {} failed (attempt {attempt} of {SEND_ATTEMPTS}): {}; retrying in {delay:?}",
                         chat_tag(chat),
@@ -138,6 +149,7 @@ where
                     }
                 }
                 _ => {
+                    metrics().replies_failed.inc();
                     log::error!(
                         "a reply to chat {} could not be delivered (part {} of {}), giving up after {attempt} attempt(s): {}",
                         chat_tag(chat),

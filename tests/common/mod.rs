@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod fake_api;
+pub mod http;
 pub mod oracle;
 pub mod process;
 
@@ -230,6 +231,10 @@ pub fn clean_command(program: impl AsRef<OsStr>) -> Command {
         "GAPS_PATH",
         "GAPS_RETENTION_DAYS",
         "FAQBOT_TEST_PANIC_ON",
+        "WEBHOOK_URL",
+        "WEBHOOK_LISTEN",
+        "WEBHOOK_SECRET",
+        "METRICS_LISTEN",
     ] {
         c.env_remove(var);
     }
