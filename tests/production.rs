@@ -294,3 +294,20 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
     let all = format!("{}{}", common::stdout(&o), stderr(&o));
     assert!(o.status.success() && all.trim().is_empty(), "systemd-analyze verify:\n{all}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_stops_on_sigterm_after_answering_what_it_accepted() {
+    let listen = free_addr();
+    let (api, bot) = start_webhook(listen, &[("WEBHOOK_SECRET", SECRET)]).await;
+    let update = api.text_update(1000741, CLOSURE_QUESTION);
+    assert_eq!(api.post_to_webhook(listen, &update).await, 200);
+    bot.signal(libc::SIGTERM);
+    let (status, took) = bot.wait_exit(Duration::from_secs(10)).await.expect("the bot exits");
+    assert!(status.success(), "{status:?}\n{}", bot.stderr());
+    assert!(took < Duration::from_secs(4), "stopping took {took:?}\n{}", bot.stderr());
+    assert!(bot.stderr().contains("stopped"), "{}", bot.stderr());
+    // Accepted with 200 before the signal: answered before the exit.
+    assert_eq!(api.state().sent_to(1000741).len(), answer_to(CLOSURE_QUESTION).len());
+    // The webhook stays set: Telegram keeps the updates for the next start.
+    assert!(api.state().calls("deletewebhook").is_empty());
+}

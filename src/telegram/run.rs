@@ -280,21 +280,27 @@ async fn serve(
     // The dispatcher asks `getMe` again before listening; should Telegram fail just then, wait
     // and start listening again rather than stop.
     loop {
+        if let Some(feed) = &webhook {
+            let errors = Arc::new(QuietErrors("receiving posted updates failed"));
+            match dispatcher.try_dispatch_with_listener(feed.listener(), errors).await {
+                Ok(()) => break,
+                Err(e) => {
+                    log::warn!("starting to listen failed: {}; retrying", redact(&e));
+                    wait_for_telegram(&bot).await?;
+                    continue;
+                }
+            }
+        }
+        let listener = Polling::builder(bot.clone())
+            .timeout(POLL_TIMEOUT)
+            .backoff_strategy(|errors| {
+                (POLL_BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(POLL_BACKOFF_MAX)
+            })
+            .delete_webhook()
+            .await
+            .build();
         let errors = Arc::new(QuietErrors("getting updates failed"));
-        let dispatched = if let Some(feed) = &webhook {
-            dispatcher.try_dispatch_with_listener(feed.listener(), errors).await
-        } else {
-            let listener = Polling::builder(bot.clone())
-                .timeout(POLL_TIMEOUT)
-                .backoff_strategy(|errors| {
-                    (POLL_BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(POLL_BACKOFF_MAX)
-                })
-                .delete_webhook()
-                .await
-                .build();
-            dispatcher.try_dispatch_with_listener(listener, errors).await
-        };
-        match dispatched {
+        match dispatcher.try_dispatch_with_listener(listener, errors).await {
             Ok(()) => break,
             Err(e) => {
                 log::warn!("starting to listen failed: {}; retrying", redact(&e));
