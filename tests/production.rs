@@ -311,3 +311,39 @@ async fn webhook_mode_stops_on_sigterm_after_answering_what_it_accepted() {
     // The webhook stays set: Telegram keeps the updates for the next start.
     assert!(api.state().calls("deletewebhook").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_503_while_telegram_cannot_deliver_to_the_webhook() {
+    let listen = free_addr();
+    let metrics_at = free_addr();
+    let addr = metrics_at.to_string();
+    let (api, bot) =
+        start_webhook(listen, &[("WEBHOOK_SECRET", SECRET), ("METRICS_LISTEN", &addr)]).await;
+    assert_eq!(get(metrics_at, "/healthz").await.0, 200, "{}", bot.stderr());
+    // The proxy in front is down: Telegram says so in getWebhookInfo.
+    api.state().webhook_error =
+        Some((common::fake_api::unix_now(), "Wrong response from the webhook: 502".into()));
+    let mut answer = (0, String::new());
+    for _ in 0..250 {
+        answer = get(metrics_at, "/healthz").await;
+        if answer.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer.0, 503, "{answer:?}\n{}", bot.stderr());
+    assert!(answer.1.contains("cannot deliver to the webhook: Wrong response"), "{answer:?}");
+    assert!(bot.stderr().contains("cannot deliver to the webhook"), "{}", bot.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_503_while_getting_updates_fails() {
+    let metrics_at = free_addr();
+    let addr = metrics_at.to_string();
+    let faults = Faults { updates_fail: 1.0, ..Faults::default() };
+    let (_api, bot) = common::start(faults, &[("METRICS_LISTEN", &addr)]).await;
+    assert!(bot.wait_log("getting updates failed", Duration::from_secs(20)).await);
+    let (status, body) = get(metrics_at, "/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.starts_with("receiving updates failed"), "{body}");
+}

@@ -162,12 +162,60 @@ pub async fn start(bot: &Bot, config: &Webhook, stop: CancellationToken) -> Resu
         );
     }
     set_webhook(bot, config).await?;
+    watch_delivery(bot.clone(), config.url.clone());
     log::info!(
         "webhook mode: Telegram posts to {}, served on {}; not polling",
         config.url,
         config.listen
     );
     Ok(Feed { updates: Arc::new(Mutex::new(rx)) })
+}
+
+/// How often Telegram is asked how delivery to the webhook goes.
+const WATCH_EVERY: Duration = Duration::from_secs(15);
+
+/// Asks Telegram every [`WATCH_EVERY`] how delivery to the webhook goes (`getWebhookInfo`):
+/// whether it failed since the webhook was set, and whether the webhook is still `url` (not
+/// deleted, or replaced by another instance). Either makes `/healthz` unhealthy, and is logged
+/// once per new error: a bot whose proxy is down gets no posts, and would otherwise look idle.
+fn watch_delivery(bot: Bot, url: url::Url) {
+    let since = crate::telegram::pacing::unix_now();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(WATCH_EVERY);
+        let mut logged = None;
+        loop {
+            every.tick().await;
+            let info = match bot.get_webhook_info().await {
+                Ok(info) => info,
+                Err(e) => {
+                    health().request_failed(&redact(&e));
+                    continue;
+                }
+            };
+            health().reached();
+            if info.url.as_ref() != Some(&url) {
+                let why =
+                    "the webhook is no longer WEBHOOK_URL (deleted, or set by another instance)";
+                health().receive_failed(why);
+                if logged != Some(0) {
+                    log::warn!("{why}");
+                    logged = Some(0);
+                }
+                continue;
+            }
+            let Some(date) = info.last_error_date.map(|d| d.timestamp()) else { continue };
+            let now = crate::telegram::pacing::unix_now();
+            if date >= since && now - date < 60 {
+                let message = info.last_error_message.as_deref().unwrap_or("no reason given");
+                let why = format!("Telegram cannot deliver to the webhook: {message}");
+                health().receive_failed(&why);
+                if logged != Some(date) {
+                    log::warn!("{why}");
+                    logged = Some(date);
+                }
+            }
+        }
+    });
 }
 
 /// `setWebhook` with the URL and the secret, retried with back-off while Telegram cannot be

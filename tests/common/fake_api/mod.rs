@@ -203,6 +203,8 @@ pub struct State {
     /// The webhook set by `setWebhook` (its parameters: `url`, `secret_token`...), until
     /// `deleteWebhook`.
     pub webhook: Option<Value>,
+    /// What `getWebhookInfo` reports as the last delivery error: its Unix time and message.
+    pub webhook_error: Option<(i64, String)>,
 }
 
 /// Telegram's flood limits as the fake enforces them: at most 30 messages in any second
@@ -312,6 +314,7 @@ impl FakeApi {
             window: VecDeque::new(),
             buckets: HashMap::new(),
             webhook: None,
+            webhook_error: None,
         };
         let inner = Arc::new(Inner {
             state: Mutex::new(state),

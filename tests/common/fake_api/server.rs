@@ -199,12 +199,13 @@ fn answer_method(s: &mut State, method: &str, params: &Value, at: Duration) -> (
         }
         "getwebhookinfo" => {
             let url = s.webhook.as_ref().map_or(json!(""), |w| w["url"].clone());
-            (
-                ok(
-                    json!({ "url": url, "has_custom_certificate": false, "pending_update_count": 0 }),
-                ),
-                Outcome::Ok,
-            )
+            let mut info =
+                json!({ "url": url, "has_custom_certificate": false, "pending_update_count": 0 });
+            if let Some((date, message)) = &s.webhook_error {
+                info["last_error_date"] = json!(date);
+                info["last_error_message"] = json!(message);
+            }
+            (ok(info), Outcome::Ok)
         }
         "answercallbackquery" => {
             let id = params["callback_query_id"].as_str().unwrap_or_default().to_string();
