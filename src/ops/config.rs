@@ -1,6 +1,7 @@
 //! Purpose: the bot's configuration, read from the environment in one place.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -61,7 +62,29 @@ pub struct Config {
     /// How long a stop waits for replies still queued (`STOP_TIMEOUT`); those not sent by
     /// then are sent after the restart.
     pub stop_timeout: Duration,
+    /// Webhook mode (`WEBHOOK_URL` set); long polling when `None`.
+    pub webhook: Option<Webhook>,
+    /// Where `/metrics` and `/healthz` are served (`METRICS_LISTEN`); nowhere when `None`.
+    pub metrics_listen: Option<SocketAddr>,
 }
+
+/// Webhook mode: where Telegram posts updates, and how they are told from forgeries.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The public HTTPS URL Telegram posts to (`WEBHOOK_URL`); its path is served.
+    pub url: url::Url,
+    /// The address the bot listens on (`WEBHOOK_LISTEN`), behind a TLS-terminating proxy.
+    pub listen: SocketAddr,
+    /// What Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (`WEBHOOK_SECRET`).
+    pub secret: Token,
+    /// Whether the secret was generated at start (`WEBHOOK_SECRET` unset).
+    pub secret_generated: bool,
+}
+
+/// The default of `WEBHOOK_LISTEN`.
+pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
+/// The ports Telegram posts webhooks to.
+pub const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
 
 /// A configuration problem, naming the variable (and never echoing a secret).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -141,6 +164,10 @@ impl Config {
                     ))
                 })?,
         };
+        let metrics_listen = match set(var, "METRICS_LISTEN") {
+            None => None,
+            Some(raw) => Some(socket_addr("METRICS_LISTEN", &raw, "127.0.0.1:9090")?),
+        };
         Ok(Config {
             token: Token(SecretString::from(token)),
             api_url,
@@ -149,8 +176,87 @@ impl Config {
             admin_ids,
             state_path,
             stop_timeout,
+            webhook: webhook(var)?,
+            metrics_listen,
         })
     }
+}
+
+/// A variable's value, trimmed, when it is set and not empty.
+fn set(var: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn socket_addr(name: &str, raw: &str, example: &str) -> Result<SocketAddr, ConfigError> {
+    raw.parse().map_err(|_| {
+        ConfigError(format!(
+            "{name} must be an IP address and a port (e.g. {name}={example}); `{raw}` is not one"
+        ))
+    })
+}
+
+/// Reads webhook mode: `WEBHOOK_URL` (none: long polling), `WEBHOOK_LISTEN`, `WEBHOOK_SECRET`
+/// (generated when unset). A setting given without `WEBHOOK_URL` is an error rather than
+/// silently ignored.
+fn webhook(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Webhook>, ConfigError> {
+    let Some(raw) = set(var, "WEBHOOK_URL") else {
+        for name in ["WEBHOOK_LISTEN", "WEBHOOK_SECRET"] {
+            if set(var, name).is_some() {
+                return Err(ConfigError(format!(
+                    "{name} is set but WEBHOOK_URL is not: set WEBHOOK_URL for webhook mode, or \
+                     unset {name} for long polling"
+                )));
+            }
+        }
+        return Ok(None);
+    };
+    let url = url::Url::parse(&raw).map_err(|e| {
+        ConfigError(format!(
+            "WEBHOOK_URL is not a valid URL ({e}); expected e.g. https://bot.example.org/telegram"
+        ))
+    })?;
+    if url.scheme() != "https" || url.host_str().is_none() {
+        return Err(ConfigError(format!(
+            "WEBHOOK_URL must be an https:// URL with a host (Telegram posts over HTTPS only); `{raw}` is not one"
+        )));
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    if !WEBHOOK_PORTS.contains(&port) {
+        return Err(ConfigError(format!(
+            "WEBHOOK_URL uses port {port}; Telegram posts only to ports 443, 80, 88 or 8443"
+        )));
+    }
+    if url.path().contains(['{', '}', '*']) {
+        return Err(ConfigError("WEBHOOK_URL: the path may not contain `{`, `}` or `*`".into()));
+    }
+    let listen = socket_addr(
+        "WEBHOOK_LISTEN",
+        &set(var, "WEBHOOK_LISTEN").unwrap_or_else(|| DEFAULT_WEBHOOK_LISTEN.to_string()),
+        DEFAULT_WEBHOOK_LISTEN,
+    )?;
+    let (secret, secret_generated) = match var("WEBHOOK_SECRET").map(|s| s.trim().to_string()) {
+        Some(secret) if !secret.is_empty() => {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if secret.len() > 256 || !secret.chars().all(allowed) {
+                return Err(ConfigError(
+                    "WEBHOOK_SECRET must be 1 to 256 characters, each A-Z, a-z, 0-9, `_` or `-`"
+                        .into(),
+                ));
+            }
+            (secret, false)
+        }
+        _ => (generate_secret()?, true),
+    };
+    Ok(Some(Webhook { url, listen, secret: Token(SecretString::from(secret)), secret_generated }))
+}
+
+/// 64 random hexadecimal digits (256 bits) from the operating system.
+fn generate_secret() -> Result<String, ConfigError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        ConfigError(format!("WEBHOOK_SECRET is unset and cannot be generated ({e}): set it"))
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Reads `ADMIN_IDS`: Telegram user ids separated by commas (spaces and an empty value
@@ -258,6 +364,70 @@ mod tests {
         }
         let err = admin_ids("123,abc").unwrap_err();
         assert!(err.0.contains("`abc`"), "{err}");
+    }
+
+    #[test]
+    fn webhook_mode_is_read_and_defaults_to_polling() {
+        let c = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a")])).unwrap();
+        assert!(c.webhook.is_none() && c.metrics_listen.is_none());
+        let c = Config::from_vars(&vars(&[
+            ("TELOXIDE_TOKEN", "1:a"),
+            ("WEBHOOK_URL", "https://bot.example.org/tg/hook"),
+            ("WEBHOOK_SECRET", "s3cret_-X"),
+            ("WEBHOOK_LISTEN", "127.0.0.1:8080"),
+            ("METRICS_LISTEN", "127.0.0.1:9090"),
+        ]))
+        .unwrap();
+        let w = c.webhook.unwrap();
+        assert_eq!(w.url.path(), "/tg/hook");
+        assert_eq!(w.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(w.secret.expose(), "s3cret_-X");
+        assert!(!w.secret_generated);
+        assert!(!format!("{w:?}").contains("s3cret"));
+        assert_eq!(c.metrics_listen.unwrap().port(), 9090);
+    }
+
+    #[test]
+    fn webhook_secret_is_generated_when_unset() {
+        let read = || {
+            Config::from_vars(&vars(&[
+                ("TELOXIDE_TOKEN", "1:a"),
+                ("WEBHOOK_URL", "https://bot.example.org/"),
+            ]))
+            .unwrap()
+            .webhook
+            .unwrap()
+        };
+        let (a, b) = (read(), read());
+        assert!(a.secret_generated);
+        assert_eq!(a.listen.to_string(), DEFAULT_WEBHOOK_LISTEN);
+        assert_eq!(a.secret.expose().len(), 64);
+        assert!(a.secret.expose().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.secret.expose(), b.secret.expose());
+    }
+
+    #[test]
+    fn bad_webhook_and_metrics_settings_name_their_variable() {
+        let long = "a".repeat(257);
+        for (name, value, extra) in [
+            ("WEBHOOK_URL", "not a url", None),
+            ("WEBHOOK_URL", "http://bot.example.org/hook", None),
+            ("WEBHOOK_URL", "https://bot.example.org:9000/hook", None),
+            ("WEBHOOK_LISTEN", "localhost", Some(("WEBHOOK_URL", "https://b.example.org/"))),
+            ("WEBHOOK_SECRET", "has space", Some(("WEBHOOK_URL", "https://b.example.org/"))),
+            ("WEBHOOK_SECRET", "semi;colon", Some(("WEBHOOK_URL", "https://b.example.org/"))),
+            ("WEBHOOK_SECRET", long.as_str(), Some(("WEBHOOK_URL", "https://b.example.org/"))),
+            ("WEBHOOK_SECRET", "fine", None),
+            ("METRICS_LISTEN", "9090", None),
+        ] {
+            let mut pairs = vec![("TELOXIDE_TOKEN", "1:a"), (name, value)];
+            pairs.extend(extra);
+            let err = Config::from_vars(&vars(&pairs)).unwrap_err();
+            assert!(err.0.starts_with(name), "{name}={value}: {err}");
+            if name == "WEBHOOK_SECRET" {
+                assert!(!err.0.contains(value), "{err}");
+            }
+        }
     }
 
     #[test]

@@ -194,6 +194,7 @@ where
                     }
                 }
                 shared.record_outcome(&m.outcome, &engine);
+                crate::ops::metrics::metrics().count_question(&m.outcome, &engine.faq);
                 shared.keep_gap(&engine, &text, &m, &reply.language);
                 log::info!(
                     "chat {tag}: question: language {}, outcome {}, score {:.2}",
@@ -284,6 +285,7 @@ where
                 }
             }
         }
+        crate::ops::metrics::metrics().button_taps.inc();
         log::info!(
             "button tap: {}",
             if result.notice.is_some() && result.chosen_language.is_none() {

@@ -19,6 +19,7 @@ use teloxide::RequestError;
 use tokio::sync::mpsc;
 
 use super::send::redact;
+use crate::ops::metrics::health;
 use crate::ops::journal::{Entry, JournalHandle};
 
 /// How long one `getUpdates` call waits for news; below the HTTP client's 17 s timeout.
@@ -152,8 +153,12 @@ async fn fetch<R>(
             () = stop.clone() => return,
         };
         let updates = match result {
-            Ok(updates) => updates,
+            Ok(updates) => {
+                health().reached();
+                updates
+            }
             Err(e) => {
+                health().receive_failed(&redact(&e));
                 let delay = match &e {
                     RequestError::RetryAfter(secs) => secs.duration(),
                     _ => (BACKOFF_FIRST * 2u32.pow(errors.min(8))).min(BACKOFF_MAX),

@@ -18,6 +18,7 @@ pub mod run;
 pub mod schema;
 pub mod send;
 pub mod state;
+pub mod webhook;
 
 use teloxide::prelude::*;
 use teloxide::RequestError;

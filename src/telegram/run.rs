@@ -34,6 +34,9 @@ pub enum RunError {
     /// Stopped with updates unanswered: they stay in the journal for the next start.
     #[error("stopped with {0} update(s) unanswered after STOP_TIMEOUT; they are answered after the restart")]
     Unfinished(usize),
+    /// A listener or the webhook could not be set up; the text names the variable.
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl RunError {
@@ -84,6 +87,7 @@ where
         let text = format!("{error:?}");
         let kind = text.split(['(', ' ', '{']).next().unwrap_or("error").to_string();
         let what = self.0;
+        crate::ops::metrics::health().receive_failed(&kind);
         Box::pin(async move {
             log::warn!("{what}: {kind}");
         })
@@ -122,7 +126,10 @@ where
     let mut attempt = 1u32;
     loop {
         match bot.get_me().await {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                crate::ops::metrics::health().reached();
+                return Ok(());
+            }
             Err(RequestError::Api(teloxide::ApiError::InvalidToken)) => {
                 return Err(RunError::InvalidToken)
             }
@@ -164,12 +171,25 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result
         .map_err(|e| RunError::Journal(e.to_string()))?;
     let journal = JournalHandle::spawn(Box::new(store))
         .map_err(|e| RunError::Journal(format!("cannot start its thread: {e}")))?;
+    // The journal's size, for `/metrics`: updates received and not yet answered.
+    tokio::spawn({
+        let journal = journal.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                let unfinished = i64::try_from(journal.unfinished()).unwrap_or(i64::MAX);
+                crate::ops::metrics::metrics().journal_updates.set(unfinished);
+            }
+        }
+    });
     let stop = CancellationToken::new();
     tokio::spawn({
         let stop = stop.clone();
         async move {
             wait_for_stop_signal().await;
             log::info!("stop signal received; finishing the updates in progress");
+            crate::ops::metrics::health().stopping();
             stop.cancel();
         }
     });
@@ -221,6 +241,10 @@ async fn serve(
     let mut bot = Bot::with_client(config.token.expose(), client);
     if let Some(url) = config.api_url.clone() {
         bot = bot.set_api_url(url);
+    }
+    if let Some(addr) = config.metrics_listen {
+        crate::ops::metrics::serve(crate::ops::metrics::bind(addr).await.map_err(RunError::Setup)?);
+        crate::ops::metrics::spawn_probe(bot.clone());
     }
     tokio::select! {
         result = wait_for_telegram(&bot) => result?,
@@ -279,6 +303,14 @@ async fn serve(
         .worker_queue_size(WORKER_QUEUE)
         .build();
 
+    // Webhook mode when WEBHOOK_URL is set: Telegram posts the updates, nothing polls.
+    let webhook = match &config.webhook {
+        None => None,
+        Some(w) => tokio::select! {
+            feed = super::webhook::start(&bot, w, journal.clone(), stop.clone()) => Some(feed?),
+            () = stop.cancelled() => return Ok(()),
+        },
+    };
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
         stop.cancelled().await;
@@ -296,6 +328,18 @@ async fn serve(
     // The dispatcher asks `getMe` again before listening; should Telegram fail just then, wait
     // and start listening again rather than stop.
     loop {
+        if let Some(feed) = &webhook {
+            let errors = Arc::new(QuietErrors("receiving posted updates failed"));
+            match dispatcher.try_dispatch_with_listener(feed.listener(replay.clone()), errors).await
+            {
+                Ok(()) => break,
+                Err(e) => {
+                    log::warn!("starting to listen failed: {}; retrying", redact(&e));
+                    wait_for_telegram(&bot).await?;
+                    continue;
+                }
+            }
+        }
         let listener = JournaledPolling::new(bot.clone(), journal.clone(), replay.clone());
         let errors = Arc::new(QuietErrors("getting updates failed"));
         match dispatcher.try_dispatch_with_listener(listener, errors).await {

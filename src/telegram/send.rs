@@ -14,6 +14,7 @@ use teloxide::RequestError;
 use super::intake::current_ack;
 use super::pacing::OutgoingGate;
 use crate::ops::journal::Ack;
+use crate::ops::metrics::{health, metrics};
 use crate::reply::Reply;
 
 use super::state::Shared;
@@ -87,6 +88,7 @@ pub(super) fn deliver<R>(bot: &R, shared: &Arc<Shared>, chat: ChatId, reply: Rep
 where
     R: TelegramApi,
 {
+    metrics().replies_waiting.inc();
     let item = Outgoing { reply, _ack: current_ack() };
     if shared.outbox.push(chat.0, item) {
         spawn_sender(bot.clone(), Arc::clone(shared), chat);
@@ -103,6 +105,7 @@ where
         while let Some(item) = guard.shared.outbox.next(chat.0) {
             // Failures are logged inside, without the chat or the text.
             let _ = send_paced(&guard.bot, &guard.shared.gate, chat, &item.reply).await;
+            metrics().replies_waiting.dec();
         }
         guard.finished = true;
     });
@@ -166,10 +169,18 @@ where
                     request = request.reply_markup(markup);
                 }
             }
-            let Err(e) = request.await else { break };
+            let Err(e) = request.await else {
+                metrics().replies_sent.inc();
+                health().reached();
+                break;
+            };
             attempt += 1;
+            if matches!(e, RequestError::RetryAfter(_)) {
+                metrics().telegram_429.inc();
+            }
             match retry_delay(&e, attempt) {
                 Some(delay) if attempt < SEND_ATTEMPTS => {
+                    metrics().send_retries.inc();
                     log::warn!(
                         "sending a reply to chat {} failed (attempt {attempt} of {SEND_ATTEMPTS}): {}; retrying in {delay:?}",
                         chat_tag(chat),
@@ -182,6 +193,7 @@ where
                     }
                 }
                 _ => {
+                    metrics().replies_failed.inc();
                     log::error!(
                         "a reply to chat {} could not be delivered (part {} of {}), giving up after {attempt} attempt(s): {}",
                         chat_tag(chat),

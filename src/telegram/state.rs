@@ -227,6 +227,7 @@ pub async fn reload(shared: Arc<Shared>, trigger: &str) -> Result<String, String
     let result = tokio::task::spawn_blocking(move || shared.reload()).await.unwrap_or_else(|_| {
         Err("Reload failed (internal error); still serving the previous FAQ.".into())
     });
+    crate::ops::metrics::metrics().count_reload(result.is_ok());
     match &result {
         Ok(summary) => log::info!("{trigger}: {summary}"),
         Err(errors) => log::error!("{trigger}: {errors}"),

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod fake_api;
+pub mod http;
 pub mod oracle;
 pub mod process;
 
@@ -232,6 +233,10 @@ pub fn clean_command(program: impl AsRef<OsStr>) -> Command {
         "FAQBOT_TEST_PANIC_ON",
         "STATE_PATH",
         "STOP_TIMEOUT",
+        "WEBHOOK_URL",
+        "WEBHOOK_LISTEN",
+        "WEBHOOK_SECRET",
+        "METRICS_LISTEN",
     ] {
         c.env_remove(var);
     }

@@ -198,3 +198,20 @@ fn html_checks_catch_what_telegram_refuses() {
         assert!(parse_html(bad).is_err(), "{bad}");
     }
 }
+
+/// `setWebhook`: an HTTPS URL, and a secret token of 1 to 256 of `A-Z a-z 0-9 _ -`, as the Bot
+/// API requires.
+pub fn check_set_webhook(params: &Value) -> Result<(), String> {
+    let url = params["url"].as_str().unwrap_or_default();
+    if !url.starts_with("https://") {
+        return Err(format!("bad webhook: an HTTPS URL must be provided, not {url:?}"));
+    }
+    if let Some(secret) = params.get("secret_token") {
+        let secret = secret.as_str().unwrap_or_default();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if secret.is_empty() || secret.len() > 256 || !secret.chars().all(allowed) {
+            return Err("bad webhook: secret token contains unallowed characters".into());
+        }
+    }
+    Ok(())
+}

@@ -14,6 +14,8 @@ pub mod limits;
 mod server;
 pub mod updates;
 
+pub use super::http::post_webhook;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -203,6 +205,11 @@ pub struct State {
     always: HashMap<i64, Scripted>,
     window: VecDeque<Instant>,
     buckets: HashMap<i64, (f64, Instant)>,
+    /// The webhook set by `setWebhook` (its parameters: `url`, `secret_token`...), until
+    /// `deleteWebhook`.
+    pub webhook: Option<Value>,
+    /// What `getWebhookInfo` reports as the last delivery error: its Unix time and message.
+    pub webhook_error: Option<(i64, String)>,
 }
 
 /// Telegram's flood limits as the fake enforces them: at most 30 messages in any second
@@ -311,6 +318,8 @@ impl FakeApi {
             always: HashMap::new(),
             window: VecDeque::new(),
             buckets: HashMap::new(),
+            webhook: None,
+            webhook_error: None,
         };
         let inner = Arc::new(Inner {
             state: Mutex::new(state),
@@ -353,8 +362,18 @@ impl FakeApi {
         self.state().always.insert(chat, answer);
     }
 
-    /// Queues an update (its kind and payload); returns its id.
+    /// Queues an update (its kind and payload) for `getUpdates`; returns its id.
     pub fn push(&self, kind: &str, payload: Value) -> i64 {
+        let update = self.update(kind, payload);
+        let id = update["update_id"].as_i64().unwrap();
+        self.state().queue.push_back(update);
+        self.inner.news.notify_waiters();
+        id
+    }
+
+    /// Makes an update (its kind and payload) as Telegram would deliver it, without queueing
+    /// it: for posting to a webhook ([`FakeApi::post_to_webhook`]).
+    pub fn update(&self, kind: &str, payload: Value) -> Value {
         let mut s = self.state();
         let id = s.next_update;
         s.next_update += 1;
@@ -368,10 +387,31 @@ impl FakeApi {
         }
         let mut update = json!({ "update_id": id });
         update[kind] = payload;
-        s.queue.push_back(update);
-        drop(s);
-        self.inner.news.notify_waiters();
-        id
+        update
+    }
+
+    /// A private text message from user `id`, as an update (not queued).
+    pub fn text_update(&self, id: i64, text: &str) -> Value {
+        let message = json!({
+            "message_id": self.message_id(),
+            "date": unix_now(),
+            "chat": private_chat(id),
+            "from": user(id),
+            "text": text,
+        });
+        self.update("message", message)
+    }
+
+    /// Posts `update` to the bot's webhook, as Telegram does: to the path of the URL the bot
+    /// set with `setWebhook`, at `listen` (the address behind the proxy), with the secret it
+    /// set in `X-Telegram-Bot-Api-Secret-Token`. Returns the HTTP status.
+    pub async fn post_to_webhook(&self, listen: SocketAddr, update: &Value) -> u16 {
+        let webhook = self.state().webhook.clone().expect("a webhook set with setWebhook");
+        let url = webhook["url"].as_str().expect("a webhook URL");
+        let path = url.splitn(4, '/').nth(3).map_or("/".to_string(), |p| format!("/{p}"));
+        let secret = webhook["secret_token"].as_str();
+        let body = update.to_string();
+        post_webhook(listen, &path, secret, body.as_bytes()).await.0
     }
 
     /// A new message id, for messages in updates.
@@ -449,6 +489,11 @@ impl FakeApi {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The parameters of the webhook set, if any.
+    pub fn webhook(&self) -> Option<Value> {
+        self.state().webhook.clone()
     }
 
     /// The violations recorded so far.

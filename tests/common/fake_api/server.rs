@@ -44,6 +44,7 @@ pub(super) async fn serve_connection(stream: TcpStream, inner: Arc<Inner>) {
             Ok(_) => {}
         }
         let mut length = 0usize;
+        let mut content_type = String::new();
         loop {
             let mut line = String::new();
             if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -56,6 +57,8 @@ pub(super) async fn serve_connection(stream: TcpStream, inner: Arc<Inner>) {
             if let Some((name, value)) = line.split_once(':') {
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse().unwrap_or(0);
+                } else if name.eq_ignore_ascii_case("content-type") {
+                    content_type = value.trim().to_string();
                 }
             }
         }
@@ -64,7 +67,7 @@ pub(super) async fn serve_connection(stream: TcpStream, inner: Arc<Inner>) {
             return;
         }
         let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
-        let answer = handle(&inner, &path, &body).await;
+        let answer = handle(&inner, &path, &content_type, &body).await;
         let Answer::Json(status, value) = answer else {
             // Dropped: close the connection without a word.
             return;
@@ -76,6 +79,7 @@ pub(super) async fn serve_connection(stream: TcpStream, inner: Arc<Inner>) {
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
+            409 => "Conflict",
             429 => "Too Many Requests",
             _ => "Internal Server Error",
         };
@@ -91,7 +95,24 @@ pub(super) async fn serve_connection(stream: TcpStream, inner: Arc<Inner>) {
     }
 }
 
-async fn handle(inner: &Inner, path: &str, body: &[u8]) -> Answer {
+/// The fields of a `multipart/form-data` body (how teloxide sends `setWebhook`), as strings.
+fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Value> {
+    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?;
+    let boundary = format!("--{}", boundary.trim_matches('"'));
+    let body = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in body.split(boundary.as_str()).skip(1) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else { continue };
+        let Some(name) = head.split("name=\"").nth(1).and_then(|n| n.split('"').next()) else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        fields.insert(name.to_string(), Value::String(value.to_string()));
+    }
+    Some(Value::Object(fields))
+}
+
+async fn handle(inner: &Inner, path: &str, content_type: &str, body: &[u8]) -> Answer {
     let at = inner.started.elapsed();
     let Some((token, method)) = path.strip_prefix("/bot").and_then(|p| p.rsplit_once('/')) else {
         inner.state.lock().unwrap().violations.push("a request outside /bot<TOKEN>/".into());
@@ -100,6 +121,14 @@ async fn handle(inner: &Inner, path: &str, body: &[u8]) -> Answer {
     let method = method.to_ascii_lowercase();
     let params: Value = if body.is_empty() {
         json!({})
+    } else if content_type.starts_with("multipart/form-data") {
+        match multipart_fields(content_type, body) {
+            Some(v) => v,
+            None => {
+                inner.state.lock().unwrap().violations.push(format!("{method}: bad multipart"));
+                return error(400, "Bad Request: bad multipart body");
+            }
+        }
     } else {
         match serde_json::from_slice(body) {
             Ok(v) => v,
@@ -158,7 +187,17 @@ fn answer_method(s: &mut State, method: &str, params: &Value, at: Duration) -> (
             me["has_main_web_app"] = json!(false);
             (ok(me), Outcome::Ok)
         }
+        "setwebhook" => {
+            if let Err(e) = limits::check_set_webhook(params) {
+                return (error(400, &format!("Bad Request: {e}")), Outcome::Refused(e));
+            }
+            s.webhook = Some(params.clone());
+            (ok(json!(true)), Outcome::Ok)
+        }
         "deletewebhook" | "setmycommands" | "deletemycommands" | "close" | "logout" => {
+            if method == "deletewebhook" {
+                s.webhook = None;
+            }
             if method == "setmycommands" {
                 if let Err(e) = limits::check_commands(params) {
                     return (error(400, &format!("Bad Request: {e}")), Outcome::Refused(e));
@@ -166,10 +205,16 @@ fn answer_method(s: &mut State, method: &str, params: &Value, at: Duration) -> (
             }
             (ok(json!(true)), Outcome::Ok)
         }
-        "getwebhookinfo" => (
-            ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 })),
-            Outcome::Ok,
-        ),
+        "getwebhookinfo" => {
+            let url = s.webhook.as_ref().map_or(json!(""), |w| w["url"].clone());
+            let mut info =
+                json!({ "url": url, "has_custom_certificate": false, "pending_update_count": 0 });
+            if let Some((date, message)) = &s.webhook_error {
+                info["last_error_date"] = json!(date);
+                info["last_error_message"] = json!(message);
+            }
+            (ok(info), Outcome::Ok)
+        }
         "answercallbackquery" => {
             let id = params["callback_query_id"].as_str().unwrap_or_default().to_string();
             if !s.callbacks.contains(&id) {
@@ -283,6 +328,12 @@ async fn get_updates(inner: &Inner, params: Value, at: Duration) -> Answer {
             at,
             outcome,
         });
+        if s.webhook.is_some() {
+            // As Telegram: no getUpdates while a webhook is set.
+            s.violations.push("getUpdates while a webhook is set".into());
+            std::mem::drop(s);
+            return error(409, "Conflict: can't use getUpdates method while webhook is active");
+        }
         (fail.then_some(drop), s.faults.poll_cap)
     };
     match fail {
