@@ -347,3 +347,43 @@ async fn healthz_is_503_while_getting_updates_fails() {
     assert_eq!(status, 503, "{body}");
     assert!(body.starts_with("receiving updates failed"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posted_update_is_kept_before_the_200_so_a_crash_after_it_loses_nothing() {
+    // Telegram is slow to take the reply: the bot is killed after answering the post 200 and
+    // before its reply is out.
+    let api =
+        FakeApi::start(Faults { send_delay: Duration::from_secs(3), ..Faults::default() }).await;
+    let state = common::temp_dir("webhook-journal").join("state.db");
+    let listen = free_addr().to_string();
+    let env = [
+        ("WEBHOOK_URL", PUBLIC_URL),
+        ("WEBHOOK_LISTEN", listen.as_str()),
+        ("WEBHOOK_SECRET", SECRET),
+        ("STATE_PATH", state.to_str().unwrap()),
+    ];
+    let bot = BotProcess::start(&api, &env);
+    assert!(bot.wait_log("webhook mode", Duration::from_secs(30)).await, "{}", bot.stderr());
+    let update = api.text_update(1000731, CLOSURE_QUESTION);
+    let addr: SocketAddr = listen.parse().unwrap();
+    assert_eq!(api.post_to_webhook(addr, &update).await, 200);
+    // Telegram did not hear the 200 in time and posts it again: taken once.
+    assert_eq!(api.post_to_webhook(addr, &update).await, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.signal(libc::SIGKILL);
+    bot.wait_exit(Duration::from_secs(5)).await.expect("killed");
+    drop(bot);
+    assert!(api.state().sent_to(1000731).is_empty(), "the reply went out before the kill");
+
+    // After the restart, the kept update is answered, once.
+    api.state().faults.send_delay = Duration::ZERO;
+    let bot = BotProcess::start(&api, &env);
+    let sent = api.wait_sent(1000731, 1, REPLY_TIMEOUT).await;
+    assert!(sent.is_some(), "not answered after the restart:\n{}", bot.stderr());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let visible: Vec<String> =
+        api.state().sent_to(1000731).iter().map(|s| s.visible.clone()).collect();
+    // Once: nothing had gone out before the kill, and the repeated post was not kept twice.
+    assert_eq!(visible, answer_to(CLOSURE_QUESTION));
+    assert_no_violations(&api);
+}

@@ -19,8 +19,8 @@ use teloxide::RequestError;
 use tokio::sync::mpsc;
 
 use super::send::redact;
-use crate::ops::metrics::health;
 use crate::ops::journal::{Entry, JournalHandle};
+use crate::ops::metrics::health;
 
 /// How long one `getUpdates` call waits for news; below the HTTP client's 17 s timeout.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
