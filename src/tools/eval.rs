@@ -59,6 +59,11 @@ pub struct EvalArgs {
     /// use only the development part).
     #[arg(long)]
     pub tune: bool,
+    /// Print each question's best scores, one tab-separated line each (lang, kind, expected,
+    /// then topic and score for the best five), for studying the answer decision (development
+    /// parts only).
+    #[arg(long)]
+    pub scores: bool,
 }
 
 /// One labelled question.
@@ -320,6 +325,19 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return 0;
     }
     let engine = Engine::new(faq.clone());
+    if args.scores {
+        for c in &cases {
+            let s = engine.index.scored(&c.question);
+            let expected =
+                if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") };
+            let mut line = format!("{}\t{}\t{}", c.lang, c.kind, expected);
+            for (topic, score) in &s.ranked {
+                line.push_str(&format!("\t{}\t{score:.4}", faq.topics[*topic].id));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        return 0;
+    }
     let baseline = Baseline::new(&faq);
     let judge_fn: Box<dyn Fn(&str) -> Verdict> = if args.baseline {
         Box::new(|q: &str| baseline.judge(q))

@@ -38,6 +38,12 @@ pub struct Faq {
     /// Matching thresholds, tunable by operators.
     #[serde(default)]
     pub thresholds: Thresholds,
+    /// Optional: topics whose words are often background rather than the question (the
+    /// closure, which most messages mention before asking something else). When a message
+    /// also matches another topic without those words, the matcher discounts what they alone
+    /// contribute.
+    #[serde(default)]
+    pub background_topics: Vec<String>,
     /// Every fixed text the bot shows, per language.
     pub texts: Texts,
     /// Descriptions of the command menu, per language.
@@ -411,6 +417,12 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
                 &format!("/unreviewed_languages/{i}"),
                 format!("`{lang}` is not one of the `languages`"),
             );
+        }
+    }
+
+    for (i, id) in faq.background_topics.iter().enumerate() {
+        if !faq.topics.iter().any(|t| &t.id == id) {
+            f.error(&format!("/background_topics/{i}"), format!("no topic has the id `{id}`"));
         }
     }
 

@@ -45,6 +45,9 @@ pub struct Index {
     /// Term → topics whose phrasings contain it.
     pub(super) term_topics: Vec<Vec<u32>>,
     pub(super) phrasings: Vec<Phrasing>,
+    /// Per term: whether it is a background word (frequent in the background topics'
+    /// phrasings, see `Faq::background_topics`).
+    pub(super) background: Vec<bool>,
     pub(super) topic_count: usize,
     pub(super) stop_words: HashSet<String>,
     pub(super) small_talk: HashMap<String, SmallTalk>,
@@ -195,6 +198,23 @@ impl Index {
         for p in &mut phrasings {
             p.weight = p.terms.iter().map(|&t| idf[t as usize]).sum();
         }
+        let background_ids: Vec<u32> = faq
+            .background_topics
+            .iter()
+            .filter_map(|id| faq.topics.iter().position(|t| &t.id == id))
+            .map(|i| i as u32)
+            .collect();
+        let background: Vec<bool> = postings
+            .iter()
+            .map(|list| {
+                let inside = list
+                    .iter()
+                    .filter(|&&ph| background_ids.contains(&phrasings[ph as usize].topic))
+                    .count();
+                inside >= BACKGROUND_MIN_PHRASINGS
+                    && inside as f32 >= BACKGROUND_MIN_SHARE * list.len() as f32
+            })
+            .collect();
         let max_term_chars = terms.iter().map(|t| t.chars().count()).max().unwrap_or(0);
         let mut sorted: Vec<u32> = (0..terms.len() as u32).collect();
         sorted.sort_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
@@ -228,6 +248,7 @@ impl Index {
             keyword_topics,
             term_topics,
             phrasings,
+            background,
             topic_count: faq.topics.len(),
             stop_words,
             small_talk,

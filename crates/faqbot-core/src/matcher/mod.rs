@@ -34,6 +34,17 @@ const TYPO_BUDGET: usize = 6_000;
 /// Weight of a question sentence's own score against the whole message's (measured on the
 /// development parts: 0.8, 0.9 and 1.0 tried; 1.0 answers more but wrongly more often).
 const QUESTION_WEIGHT: f32 = 0.9;
+/// A term is a background word when it is in at least this many phrasings of the background
+/// topics, and at least this share of all its phrasings are theirs (measured on the
+/// development parts: shares 0.3, 0.5, 0.7 and 0.9 tried; lower shares take words that other
+/// topics need and answer wrongly more often).
+pub(super) const BACKGROUND_MIN_PHRASINGS: usize = 2;
+pub(super) const BACKGROUND_MIN_SHARE: f32 = 0.9;
+/// How much of a topic's score is kept when a message's words other than background words
+/// match some topic at least [`BACKGROUND_FLOOR`] (discounts 0.1 to 0.5 and floors 0.25 to 0.5
+/// tried on the development parts).
+pub(super) const BACKGROUND_DISCOUNT: f32 = 0.2;
+pub(super) const BACKGROUND_FLOOR: f32 = 0.5;
 /// How many topics the matcher reports, best first.
 const REPORTED_TOPICS: usize = 5;
 /// At most this many suggestions are offered.

@@ -169,6 +169,44 @@ impl Index {
         ranked
     }
 
+    /// Scores the words; when some are background words (the closure, mentioned before asking
+    /// something else) and the rest alone still match a topic, what the background words alone
+    /// contribute is discounted: each topic scores the better of the rest alone and its whole
+    /// score less the discount.
+    fn score_in_context(
+        &self,
+        words: &[String],
+        similar: &mut Similar,
+        explain: Option<&mut Vec<Explanation>>,
+    ) -> Vec<(usize, f32)> {
+        let mut ranked = self.score(words, similar, explain);
+        if ranked.is_empty() {
+            return ranked;
+        }
+        let is_background = |w: &String| {
+            similar
+                .cache
+                .get(w.as_str())
+                .and_then(|m| m.first())
+                .is_some_and(|&(t, _)| self.background[t as usize])
+        };
+        let rest: Vec<String> = words.iter().filter(|w| !is_background(w)).cloned().collect();
+        if rest.len() == words.len() || !rest.iter().any(|w| !self.stop_words.contains(w)) {
+            return ranked;
+        }
+        let alone = self.score(&rest, similar, None);
+        if alone.first().is_none_or(|r| r.1 < BACKGROUND_FLOOR) {
+            return ranked;
+        }
+        let keep = 1.0 - BACKGROUND_DISCOUNT;
+        for r in &mut ranked {
+            let a = alone.iter().find(|x| x.0 == r.0).map_or(0.0, |x| x.1);
+            r.1 = a.max(r.1 * keep);
+        }
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+    }
+
     /// Whether the message is only a greeting or thanks, and which.
     fn small_talk(&self, words: &[String]) -> Option<SmallTalk> {
         if words.is_empty() || words.len() > 6 {
@@ -232,14 +270,14 @@ impl Index {
             };
         }
         let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
-        let mut ranked = self.score(&words, &mut similar, explain);
+        let mut ranked = self.score_in_context(&words, &mut similar, explain);
         // A message of several sentences: its questions, scored alone, may say what it asks
         // more clearly than the whole (the story around them dilutes it).
         let segments = text::question_sentences(message);
         if !segments.is_empty() && text::sentence_count(message) > 1 {
             for seg in segments {
                 let seg_words = text::words(seg);
-                for (topic, s) in self.score(&seg_words, &mut similar, None) {
+                for (topic, s) in self.score_in_context(&seg_words, &mut similar, None) {
                     let s = s * QUESTION_WEIGHT;
                     match ranked.iter_mut().find(|r| r.0 == topic) {
                         Some(r) => r.1 = r.1.max(s),
