@@ -11,6 +11,7 @@ mod handlers;
 pub mod intake;
 pub mod listener;
 pub mod menus;
+mod offload;
 pub mod outbox;
 pub mod pacing;
 pub mod run;
