@@ -14,6 +14,8 @@ pub mod menus;
 mod offload;
 pub mod outbox;
 pub mod pacing;
+#[cfg(test)]
+mod pacing_clock_tests;
 pub mod run;
 pub mod schema;
 pub mod send;
