@@ -234,3 +234,37 @@ fn assert_holds_nothing(state: &Path, texts: &[String]) {
         assert!(!found, "{text:?} is still in the journal");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bystander_is_answered_promptly_while_others_send_costly_messages() {
+    let (api, bot) = start(Faults::default(), &[]).await;
+    // Six people each send four messages that are one 1,500-letter word (Latin, Cyrillic,
+    // Armenian): the costliest input for the matcher's typo search.
+    let words = ["a".repeat(1500), "ж".repeat(1500), "ա".repeat(1500), "qz".repeat(750)];
+    let senders: Vec<i64> = (0..6).map(|i| 7_203_000_000 + i).collect();
+    for word in &words {
+        for id in &senders {
+            api.push_text(*id, word);
+        }
+    }
+    // Once the bot is busy with them, someone asks an ordinary question.
+    let busy = api.wait_for(Duration::from_secs(10), |s| s.confirmed > 24).await;
+    assert!(busy, "the costly messages were not fetched:\n{}", bot.stderr());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let bystander = 7_203_000_100;
+    let (question, answer) = questions(1).remove(0);
+    let asked = api.now();
+    api.push_text(bystander, &question);
+    let answered =
+        api.wait_for(Duration::from_secs(20), |s| !s.sent_to(bystander).is_empty()).await;
+    assert!(answered, "the bystander was not answered:\n{}", bot.stderr());
+    let s = api.state();
+    let reply = s.sent_to(bystander)[0];
+    let latency = reply.at - asked;
+    let costly_answered = senders.iter().map(|id| s.sent_to(*id).len()).sum::<usize>();
+    eprintln!(
+        "bystander answered in {latency:?}, while {costly_answered} of 24 costly messages were answered"
+    );
+    assert_eq!(reply.visible, answer[0]);
+    assert!(latency < Duration::from_secs(2), "the bystander waited {latency:?}");
+}

@@ -534,29 +534,40 @@ fn gap(day: Day, text: &str, closest: &str) -> Gap {
 }
 
 #[test]
-fn expired_questions_are_dropped_when_loading_and_when_appending() {
+fn expired_questions_are_left_out_when_reading_and_dropped_by_the_next_days_append() {
     let path = temp_dir("expiry").join("gaps.jsonl");
     let today = Day::from_ymd(2025, 11, 20);
     let log = GapLog::new(&path, 30);
+    // All written on one day long ago, so that nothing expired yet when it was written.
+    let long_ago = Day(today.0 - 45);
     for age in [45, 31, 30, 1, 0] {
         let day = Day(today.0 - age);
-        log.append_on(day, &gap(day, &format!("asked {age} days ago"), "closure")).unwrap();
+        log.append_on(long_ago, &gap(day, &format!("asked {age} days ago"), "closure")).unwrap();
     }
     let kept = log.load_on(today).unwrap();
     let texts: Vec<&str> = kept.iter().map(|g| g.text.as_str()).collect();
     assert_eq!(texts, ["asked 30 days ago", "asked 1 days ago", "asked 0 days ago"]);
-    // The file itself no longer holds them.
+    // Reading never writes: the file still holds them all.
     let file = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(file.lines().count(), 3, "{file}");
-    assert!(!file.contains("31 days"), "{file}");
+    assert_eq!(file.lines().count(), 5, "{file}");
 
-    // A new day's first append drops what expired meanwhile.
+    // A new day's first append drops what expired meanwhile, in a new private file.
     let later = Day(today.0 + 2);
     let log = GapLog::new(&path, 30);
     log.append_on(later, &gap(later, "new question", "return")).unwrap();
     let file = std::fs::read_to_string(&path).unwrap();
     assert!(!file.contains("asked 30 days ago") && file.contains("asked 1 days ago"), "{file}");
     assert!(file.contains("new question"), "{file}");
+    assert_eq!(file.lines().count(), 3, "{file}");
+    assert_eq!(mode(&path), 0o600);
+    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
+}
+
+/// A file's permission bits.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 #[test]
@@ -652,6 +663,10 @@ fn gaps_command_prints_groups_from_the_file() {
                 .as_bytes(),
         )
         .unwrap();
+    assert_eq!(mode(&path), 0o600, "the file is created readable by its owner only");
+    let before = std::fs::read(&path).unwrap();
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let before_inode = inode(&path);
     let o = faqbot()
         .args(["gaps", "--file"])
         .arg(&path)
@@ -663,6 +678,10 @@ fn gaps_command_prints_groups_from_the_file() {
     assert!(o.status.success(), "{out}");
     assert!(out.contains("4 kept question(s) in 2 group(s)"), "{out}");
     assert!(!out.contains("ancient"), "{out}");
+    // It only reads: the same file, byte for byte, the expired entry included.
+    assert_eq!(std::fs::read(&path).unwrap(), before, "faqbot gaps changed the file");
+    assert_eq!(inode(&path), before_inode, "faqbot gaps replaced the file");
+    assert_eq!(mode(&path), 0o600);
     let first = out.lines().nth(1).unwrap();
     assert!(first.starts_with("   3  ") && first.contains("visa"), "{out}");
 

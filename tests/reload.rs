@@ -186,6 +186,9 @@ async fn unanswered_questions_are_kept_masked_and_without_ids_when_gaps_path_is_
         assert!(!kept.contains(&id.to_string()), "user id {id} in the gaps file: {kept}");
     }
     assert!(!kept.contains("username") && !kept.contains("Firstname"), "{kept}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&gaps).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the gaps file is readable by others");
 
     let stats = ask(&mut op, "/stats", 1).await.concat();
     assert!(stats.contains("2 question(s)"), "{stats}");

@@ -184,8 +184,10 @@ where
                     without_mention(text, msg.entities().unwrap_or_default(), &me)
                 };
                 let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
-                let client = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
-                let (reply, m) = engine.ask(&text, LangHints { chosen: chosen.as_deref(), client });
+                let client = msg.from.as_ref().and_then(|u| u.language_code.clone());
+                // Off the runtime thread: no message, however costly, holds up anyone else.
+                let (reply, m) =
+                    super::offload::ask(&engine, &text, chosen.clone(), client).await?;
                 // The language someone writes in sticks: their commands and taps that follow
                 // are answered in it too, until they write in another or choose with /language.
                 if let (Some(user), Some(written)) = (msg.from.as_ref(), &m.language) {

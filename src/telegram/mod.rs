@@ -12,8 +12,11 @@ mod handlers;
 pub mod intake;
 pub mod listener;
 pub mod menus;
+mod offload;
 pub mod outbox;
 pub mod pacing;
+#[cfg(test)]
+mod pacing_clock_tests;
 pub mod run;
 pub mod schema;
 pub mod send;

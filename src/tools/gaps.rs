@@ -19,7 +19,8 @@ pub struct GapsArgs {
     pub faq: PathBuf,
 }
 
-/// `faqbot gaps`: drops expired entries, then prints the groups; returns the exit code.
+/// `faqbot gaps`: prints the groups of the entries not expired; returns the exit code. Only
+/// reads the file: the bot, which appends to it, is the one that drops expired entries.
 pub fn run(args: &GapsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use crate::ops::gaps::{GapLog, GAPS_PATH_VAR};
     let var = |k: &str| std::env::var(k).ok();

@@ -89,21 +89,31 @@ impl GapLog {
     pub fn append_on(&self, today: Day, gap: &Gap) -> std::io::Result<()> {
         let mut pruned_on =
             self.pruned_on.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *pruned_on != Some(today) {
-            self.prune_locked(today)?;
-            *pruned_on = Some(today);
-        }
         let mut line = serde_json::to_string(gap).map_err(std::io::Error::other)?;
         line.push('\n');
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut file = self.open_locked()?;
+        if *pruned_on != Some(today) {
+            let replaced = self.prune_locked(&file, today)?;
+            *pruned_on = Some(today);
+            if replaced {
+                // Append to the pruned copy. (The lock is per open file: a second open of
+                // the same file would wait for the first.)
+                drop(file);
+                file = self.open_locked()?;
+            }
+        }
         file.write_all(line.as_bytes())
     }
 
-    /// The entries still within the retention period, oldest first; rewrites the file without
-    /// the expired ones. A missing file is an empty log; unreadable lines are skipped.
+    /// The entries still within the retention period, oldest first. Only reads: expired
+    /// entries are left in the file (the bot drops them), so that `faqbot gaps` never races
+    /// the bot's appends. A missing file is an empty log; unreadable lines are skipped.
     pub fn load_on(&self, today: Day) -> std::io::Result<Vec<Gap>> {
-        let _guard = self.pruned_on.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.prune_locked(today)
+        match std::fs::File::open(&self.path) {
+            Ok(f) => self.fresh_entries(f, today).map(|(kept, _)| kept),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// [`GapLog::load_on`] today.
@@ -111,12 +121,53 @@ impl GapLog {
         self.load_on(Day::today())
     }
 
-    fn prune_locked(&self, today: Day) -> std::io::Result<Vec<Gap>> {
-        let file = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
+    /// Opens the file for appending (created readable by its owner only), holding its lock.
+    /// Writers in other processes (a second bot) take the same lock; as pruning replaces the
+    /// file, the lock is taken again if the path no longer names the file locked.
+    fn open_locked(&self) -> std::io::Result<std::fs::File> {
+        loop {
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).append(true).read(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let file = options.open(&self.path)?;
+            file.lock()?;
+            if same_file(&file, &self.path)? {
+                return Ok(file);
+            }
+        }
+    }
+
+    /// Replaces the file (locked by the caller, as `file`) by a copy without its expired
+    /// entries: written to a temporary file beside it (0600), synced, then renamed over it, so
+    /// a reader sees either the old file or the new one, whole. Returns whether it did.
+    fn prune_locked(&self, file: &std::fs::File, today: Day) -> std::io::Result<bool> {
+        let (kept, dropped) = self.fresh_entries(file, today)?;
+        if dropped == 0 {
+            return Ok(false);
+        }
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
         };
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let mut text = String::new();
+        for g in &kept {
+            text.push_str(&serde_json::to_string(g).map_err(std::io::Error::other)?);
+            text.push('\n');
+        }
+        tmp.write_all(text.as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(true)
+    }
+
+    /// The entries of `file` still within the retention period, and how many were not.
+    fn fresh_entries(
+        &self,
+        file: impl std::io::Read,
+        today: Day,
+    ) -> std::io::Result<(Vec<Gap>, usize)> {
         let mut kept = Vec::new();
         let mut dropped = 0usize;
         for line in std::io::BufReader::new(file).lines() {
@@ -133,16 +184,21 @@ impl GapLog {
                 None => dropped += 1,
             }
         }
-        if dropped > 0 {
-            let tmp = self.path.with_extension("tmp");
-            let mut text = String::new();
-            for g in &kept {
-                text.push_str(&serde_json::to_string(g).map_err(std::io::Error::other)?);
-                text.push('\n');
-            }
-            std::fs::write(&tmp, text)?;
-            std::fs::rename(&tmp, &self.path)?;
-        }
-        Ok(kept)
+        Ok((kept, dropped))
+    }
+}
+
+/// Whether `path` still names the open `file`.
+fn same_file(file: &std::fs::File, path: &Path) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (open, named) = (file.metadata()?, std::fs::metadata(path)?);
+        Ok(open.dev() == named.dev() && open.ino() == named.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        Ok(true)
     }
 }
