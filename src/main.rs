@@ -80,8 +80,13 @@ fn run_bot() -> anyhow::Result<()> {
     // well under a millisecond to match (`cargo bench`), so more threads would add only their
     // stacks and malloc arenas (measured by the resilience benchmark: 28.7 MB after 1,000
     // questions with two worker threads, 24.3 MB with one).
+    // Matching runs on the blocking pool (so no message holds up the others); two threads
+    // are plenty for questions of well under a millisecond, and each thread more costs its
+    // stack and a malloc arena (the resilience benchmark measured 31 MB after 1,000 questions
+    // with tokio's default of up to 512).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(2)
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(run::run(config, engine, gaps));

@@ -11,7 +11,6 @@ use std::process::{Output, Stdio};
 
 use common::{faqbot, line_of, shipped_faq, shipped_json as shipped, stdout, temp_dir, write_faq};
 use faqbot::ops::gaps::{self, Day, Gap, GapLog};
-use faqbot::ops::stats::Stats;
 use faqbot::reply::{Engine, LangHints};
 use serde_json::{json, Value};
 
@@ -689,34 +688,4 @@ fn gaps_command_prints_groups_from_the_file() {
     let o = faqbot().arg("gaps").output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("GAPS_PATH"));
-}
-
-// ---------------------------------------------------------------- stats
-
-#[test]
-fn stats_count_outcomes_per_topic() {
-    let e = engine();
-    let mut stats = Stats::new(Day::from_ymd(2025, 10, 1));
-    for q in [
-        "When will the ICRC office in Azerbaijan close?",
-        "When will the ICRC office in Azerbaijan close?",
-        "Did the ICRC visit all the detainees?",
-        "tell me a joke about cats",
-        "hello",
-        "🙂",
-    ] {
-        let (_, m) = e.ask(q, LangHints::default());
-        stats.record(&m.outcome, &e.faq);
-    }
-    stats.record_tap("return");
-    assert_eq!(stats.answered.get("closure"), Some(&2));
-    assert_eq!(stats.answered.get("detention-visits"), Some(&1));
-    assert_eq!(stats.questions(), 6);
-    assert_eq!(stats.suggestions + stats.fallbacks, 1);
-    assert_eq!(stats.small_talk, 1);
-    assert_eq!(stats.empty, 1);
-    let text = stats.render(&e.faq);
-    assert!(text.starts_with("Since 2025-10-01: 6 question(s)."), "{text}");
-    assert!(text.contains("  closure: 2 / 0\n") && text.contains("  return: 0 / 1\n"), "{text}");
-    assert!(text.contains(&format!("Fallbacks (nothing fitted): {}", stats.fallbacks)), "{text}");
 }

@@ -100,3 +100,45 @@ impl Stats {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_count_outcomes_per_topic() {
+        let e = crate::reply::Engine::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("faq.json"),
+        )
+        .expect("the shipped faq.json loads");
+        let mut stats = Stats::new(Day::from_ymd(2025, 10, 1));
+        for q in [
+            "When will the ICRC office in Azerbaijan close?",
+            "When will the ICRC office in Azerbaijan close?",
+            "Did the ICRC visit all the detainees?",
+            "tell me a joke about cats",
+            "hello",
+            "🙂",
+        ] {
+            let (_, m) = e.ask(q, crate::reply::LangHints::default());
+            stats.record(&m.outcome, &e.faq);
+        }
+        stats.record_tap("return");
+        assert_eq!(stats.answered.get("closure"), Some(&2));
+        assert_eq!(stats.answered.get("detention-visits"), Some(&1));
+        assert_eq!(stats.questions(), 6);
+        assert_eq!(stats.suggestions + stats.fallbacks, 1);
+        assert_eq!(stats.small_talk, 1);
+        assert_eq!(stats.empty, 1);
+        let text = stats.render(&e.faq);
+        assert!(text.starts_with("Since 2025-10-01: 6 question(s)."), "{text}");
+        assert!(
+            text.contains("  closure: 2 / 0\n") && text.contains("  return: 0 / 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("Fallbacks (nothing fitted): {}", stats.fallbacks)),
+            "{text}"
+        );
+    }
+}

@@ -495,7 +495,7 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             );
         }
         for (lang, text) in &c.note {
-            if let Some(word) = first_person(lang, text) {
+            if let Some(word) = crate::lint::first_person(lang, text) {
                 f.warning(
                     &format!("{at}/note/{lang}"),
                     format!("note of contact `{}` ({lang}) speaks as \"{word}\": the bot is not the ICRC; write of it in the third person", c.id),
@@ -563,7 +563,7 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             &topic.answer,
         );
         for (lang, answer) in &topic.answer {
-            if let Some(word) = first_person(lang, answer) {
+            if let Some(word) = crate::lint::first_person(lang, answer) {
                 f.warning(
                     &format!("{at}/answer/{lang}"),
                     format!("answer of topic `{id}` ({lang}) speaks as \"{word}\": the bot is not the ICRC; write of it in the third person"),
@@ -612,40 +612,6 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
     }
 
     f.into_diagnostics(src)
-}
-
-/// Words with which a text speaks as the organisation ("we", "our"), per language.
-const FIRST_PERSON: &[(&str, &[&str])] = &[
-    ("en", &["we", "our", "ours", "us"]),
-    (
-        "ru",
-        &[
-            "мы",
-            "нас",
-            "нам",
-            "нами",
-            "наш",
-            "наша",
-            "наше",
-            "наши",
-            "нашего",
-            "нашей",
-            "нашему",
-            "нашим",
-            "наших",
-            "нашу",
-        ],
-    ),
-    ("hy", &["մենք", "մեր", "մեզ", "մերը", "մեզ մոտ"]),
-    ("az", &["biz", "bizim", "bizə", "bizi", "bizdə", "bizdən", "bizimlə"]),
-];
-
-/// The first word with which `text` (in `lang`) speaks as the organisation, if any. The bot
-/// is not the ICRC: its answers speak of the ICRC in the third person.
-fn first_person<'a>(lang: &str, text: &'a str) -> Option<&'a str> {
-    let words = FIRST_PERSON.iter().find(|(l, _)| *l == lang)?.1;
-    text.split(|c: char| !c.is_alphanumeric())
-        .find(|w| !w.is_empty() && words.iter().any(|p| p.eq_ignore_ascii_case(&w.to_lowercase())))
 }
 
 /// Checks that a localized text exists and is not empty in every language, and names no other.

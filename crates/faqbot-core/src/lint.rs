@@ -14,6 +14,40 @@ use crate::faq::{Diagnostic, Faq, Severity};
 use crate::jsonpos::{self, Positions};
 use crate::matcher::{Index, Match, Outcome};
 
+/// Words with which a text speaks as the organisation ("we", "our"), per language.
+const FIRST_PERSON: &[(&str, &[&str])] = &[
+    ("en", &["we", "our", "ours", "us"]),
+    (
+        "ru",
+        &[
+            "мы",
+            "нас",
+            "нам",
+            "нами",
+            "наш",
+            "наша",
+            "наше",
+            "наши",
+            "нашего",
+            "нашей",
+            "нашему",
+            "нашим",
+            "наших",
+            "нашу",
+        ],
+    ),
+    ("hy", &["մենք", "մեր", "մեզ", "մերը", "մեզ մոտ"]),
+    ("az", &["biz", "bizim", "bizə", "bizi", "bizdə", "bizdən", "bizimlə"]),
+];
+
+/// The first word with which `text` (in `lang`) speaks as the organisation, if any. The bot
+/// is not the ICRC: its answers speak of the ICRC in the third person.
+pub(crate) fn first_person<'a>(lang: &str, text: &'a str) -> Option<&'a str> {
+    let words = FIRST_PERSON.iter().find(|(l, _)| *l == lang)?.1;
+    text.split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty() && words.iter().any(|p| p.eq_ignore_ascii_case(&w.to_lowercase())))
+}
+
 /// Into how many folds phrasings are dealt for cross-validation.
 pub const FOLDS: usize = 5;
 /// A phrasing is reported as sent to another topic when, checked without itself, the matcher
