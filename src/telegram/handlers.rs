@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 
@@ -117,7 +117,7 @@ where
 /// to check that a panic is caught, answered with an apology, and kept out of the logs.
 #[cfg(debug_assertions)]
 fn test_hook_panic(text: &str) {
-    static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
+    static TRIGGER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let trigger = TRIGGER
         .get_or_init(|| std::env::var("FAQBOT_TEST_PANIC_ON").ok().filter(|t| !t.is_empty()));
     if trigger.as_deref() == Some(text) {

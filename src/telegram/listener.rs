@@ -18,6 +18,7 @@ use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::RequestError;
 use tokio::sync::mpsc;
 
+use super::intake::Intake;
 use super::send::redact;
 use crate::ops::journal::{Entry, JournalHandle};
 use crate::ops::metrics::health;
@@ -38,6 +39,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 pub struct JournaledPolling<R> {
     bot: R,
     journal: JournalHandle,
+    intake: Intake,
     replay: Vec<Update>,
     allowed: Option<Vec<AllowedUpdate>>,
     token: StopToken,
@@ -51,10 +53,12 @@ where
     R::DeleteWebhook: Send,
 {
     /// A listener that first hands over `replay` (updates kept from an earlier run, oldest
-    /// first), then what Telegram sends, skipping updates already among `replay`.
-    pub fn new(bot: R, journal: JournalHandle, replay: Vec<Update>) -> Self {
+    /// first), then what Telegram sends, skipping updates already among `replay`; each only
+    /// once `intake` has a slot for it.
+    pub fn new(bot: R, intake: Intake, replay: Vec<Update>) -> Self {
         let (token, flag) = mk_stop_token();
-        JournaledPolling { bot, journal, replay, allowed: None, token, flag: Some(flag) }
+        let journal = intake.journal.clone();
+        JournaledPolling { bot, journal, intake, replay, allowed: None, token, flag: Some(flag) }
     }
 }
 
@@ -105,7 +109,7 @@ where
         let fetched = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|u| (u, rx)) });
         // Once stopping, nothing more is handed over: what was fetched but not taken stays in
         // the journal for the next start.
-        stream::iter(replay).chain(fetched).map(Ok).take_until(flag).boxed()
+        self.intake.admit(stream::iter(replay).chain(fetched)).map(Ok).take_until(flag).boxed()
     }
 }
 

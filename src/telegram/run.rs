@@ -295,8 +295,9 @@ async fn serve(
         log::warn!("LOG_MESSAGE_TEXT=1: question texts are logged at debug level");
     }
     shared.set_log_text(log_text);
+    let intake = Intake::new(journal.clone());
     let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree::<Bot>())
-        .dependencies(dptree::deps![shared.clone(), Intake::new(journal.clone())])
+        .dependencies(dptree::deps![shared.clone(), intake.clone()])
         // Edited messages, channel posts, group chatter not meant for the bot: left quietly.
         .default_handler(|_| async {})
         .error_handler(Arc::new(HandlerErrors))
@@ -330,7 +331,9 @@ async fn serve(
     loop {
         if let Some(feed) = &webhook {
             let errors = Arc::new(QuietErrors("receiving posted updates failed"));
-            match dispatcher.try_dispatch_with_listener(feed.listener(replay.clone()), errors).await
+            match dispatcher
+                .try_dispatch_with_listener(feed.listener(replay.clone(), intake.clone()), errors)
+                .await
             {
                 Ok(()) => break,
                 Err(e) => {
@@ -340,7 +343,7 @@ async fn serve(
                 }
             }
         }
-        let listener = JournaledPolling::new(bot.clone(), journal.clone(), replay.clone());
+        let listener = JournaledPolling::new(bot.clone(), intake.clone(), replay.clone());
         let errors = Arc::new(QuietErrors("getting updates failed"));
         match dispatcher.try_dispatch_with_listener(listener, errors).await {
             Ok(()) => break,

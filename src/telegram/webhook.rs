@@ -24,6 +24,7 @@ use teloxide::RequestError;
 use tokio::sync::{mpsc, Mutex};
 use tokio_util::sync::CancellationToken;
 
+use super::intake::Intake;
 use super::run::RunError;
 use super::send::redact;
 use crate::ops::config::Webhook;
@@ -156,6 +157,9 @@ pub fn router<A: Accept>(path: &str, secret: &str, accept: A) -> Router {
     Router::new().route(path, post(on_post::<A>)).with_state(app)
 }
 
+/// A webhook listener's state: the posted updates, its stop token, the replay, the slots.
+type ListenerState = (Arc<Mutex<mpsc::Receiver<Update>>>, StopToken, Vec<Update>, Intake);
+
 /// The updates posted to the webhook, for the dispatcher.
 pub struct Feed {
     updates: Arc<Mutex<mpsc::Receiver<Update>>>,
@@ -169,31 +173,29 @@ impl Feed {
     /// after a failed start of the dispatcher, the next listener goes on where it left off.
     ///
     /// `replay` (updates an earlier run kept but did not answer, oldest first) comes first, once.
-    pub fn listener(&self, replay: Vec<Update>) -> impl UpdateListener<Err = Infallible> + Send {
+    /// Each update is handed over only once `intake` has a slot for it.
+    pub fn listener(
+        &self,
+        replay: Vec<Update>,
+        intake: Intake,
+    ) -> impl UpdateListener<Err = Infallible> + Send {
         let (stop, _flag) = mk_stop_token();
         let first = std::mem::take(
             &mut *self.replay.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         let replay = if first { replay } else { Vec::new() };
         StatefulListener::new(
-            (self.updates.clone(), stop, replay),
-            |(updates, _, replay): &mut (
-                Arc<Mutex<mpsc::Receiver<Update>>>,
-                StopToken,
-                Vec<Update>,
-            )| {
-                let first = futures_util::stream::iter(std::mem::take(replay).into_iter().map(Ok));
-                futures_util::StreamExt::chain(
-                    first,
-                    futures_util::stream::unfold(updates.clone(), |updates| async move {
-                        let next = updates.lock().await.recv().await?;
-                        Some((Ok(next), updates))
-                    }),
-                )
+            (self.updates.clone(), stop, replay, intake),
+            |(updates, _, replay, intake): &mut ListenerState| {
+                let first = futures_util::stream::iter(std::mem::take(replay));
+                let posted = futures_util::stream::unfold(updates.clone(), |updates| async move {
+                    let next = updates.lock().await.recv().await?;
+                    Some((next, updates))
+                });
+                let updates = intake.admit(futures_util::StreamExt::chain(first, posted));
+                futures_util::StreamExt::map(updates, Ok)
             },
-            |(_, stop, _): &mut (Arc<Mutex<mpsc::Receiver<Update>>>, StopToken, Vec<Update>)| {
-                stop.clone()
-            },
+            |(_, stop, _, _): &mut ListenerState| stop.clone(),
         )
     }
 }
