@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::fake_api::{FakeApi, Faults, TOKEN};
+use common::fake_api::{FakeApi, Faults, Scripted, TOKEN};
 use common::http::{free_addr, get};
 use common::process::BotProcess;
 use common::replicas::{balancer, RedisServer};
@@ -337,9 +337,34 @@ async fn reload_the_stats_and_what_a_person_chose_reach_every_replica() {
     let ttl: i64 = ttl.trim().trim_start_matches(':').parse().unwrap();
     assert!(ttl > 0 && ttl <= 7 * 24 * 3600, "the language key does not expire: {ttl}");
 
+    // One person writing six questions at once, taken by both replicas: their replies keep to
+    // Telegram's pace for one chat (no 429), and a 429 that Telegram does send holds the chat
+    // back in both replicas for its retry_after.
+    let eager = 7_303_000_098;
+    api.script(eager, &[Scripted::TooMany { retry_after: 2 }]);
+    let posts: Vec<_> = (0..6)
+        .map(|_| tokio::spawn(deliver(api.clone(), lb, api.text_update(eager, CLOSURE_QUESTION))))
+        .collect();
+    for post in posts {
+        post.await.unwrap();
+    }
+    let all = api.wait_sent(eager, 6 * new.len(), Duration::from_secs(30)).await;
+    assert!(all.is_some(), "not all six answered:\n{}", replicas[0].bot.stderr());
+    let (floods, attempts) = {
+        let s = api.state();
+        let attempts: Vec<Duration> = s.send_attempts(eager).iter().map(|r| r.at).collect();
+        (s.floods, attempts)
+    };
+    assert_eq!(floods, 0, "a chat was sent more than Telegram allows");
+    assert!(
+        attempts[1] - attempts[0] >= Duration::from_millis(1900),
+        "sent again {:?} after a 429 with retry_after 2: {attempts:?}",
+        attempts[1] - attempts[0]
+    );
+
     // /stats counts what both replicas answered.
     let stats = ask(&api, lb, operator, "/stats", 1).await.concat();
-    assert!(stats.contains(&format!(": {} question(s).", ids.len() + 1)), "{stats}");
+    assert!(stats.contains(&format!(": {} question(s).", ids.len() + 7)), "{stats}");
     assert!(stats.contains("Counted by all replicas together."), "{stats}");
     for r in &replicas {
         assert_private(&r.bot.stderr(), &[CLOSURE_QUESTION.to_string()], &ids);
@@ -352,4 +377,32 @@ fn value(metrics: &str, series: &str) -> f64 {
         .lines()
         .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
         .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[test]
+fn redis_without_a_webhook_and_its_secret_or_a_bad_url_stops_the_start_with_status_2() {
+    let url = "redis://:hunter2-password@127.0.0.1:6379/0";
+    for (env, needle) in [
+        (vec![("REDIS_URL", url)], "WEBHOOK_URL is not"),
+        (vec![("REDIS_URL", url), ("WEBHOOK_URL", PUBLIC_URL)], "WEBHOOK_SECRET is not"),
+        (
+            vec![
+                ("REDIS_URL", "rediss://:hunter2-password@127.0.0.1"),
+                ("WEBHOOK_URL", PUBLIC_URL),
+                ("WEBHOOK_SECRET", SECRET),
+            ],
+            "rediss:// (TLS) is not built in",
+        ),
+    ] {
+        let mut command = common::faqbot();
+        command.env("TELOXIDE_TOKEN", TOKEN).env("FAQ_PATH", shipped_faq());
+        for (k, v) in &env {
+            command.env(k, v);
+        }
+        let o = command.output().unwrap();
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{env:?}: {err}");
+        assert!(err.contains("REDIS_URL") && err.contains(needle), "{env:?}: {err}");
+        assert!(!err.contains("hunter2") && !err.contains(TOKEN), "{err}");
+    }
 }

@@ -106,17 +106,27 @@ impl OutgoingGate {
     /// Waits until a message may be sent to `chat`.
     pub async fn wait(&self, chat: i64) {
         if let Some(store) = self.shared.as_ref().filter(|s| !s.is_down()) {
-            let (interval, burst) = (self.limits.chat_interval, self.limits.chat_burst);
-            if let Ok(wait) = store.reserve(&format!("pace:chat:{chat}"), interval, burst).await {
-                tokio::time::sleep(wait).await;
-                let per = Duration::from_secs(1) / self.limits.overall_per_sec.max(1);
-                if let Ok(wait) = store.reserve("pace:all", per, 1).await {
-                    tokio::time::sleep(wait).await;
-                    return;
-                }
+            if self.wait_shared(store, chat).await.is_ok() {
+                return;
             }
         }
         self.wait_here(chat).await;
+    }
+
+    /// [`OutgoingGate::wait`] on the schedules shared by all replicas: the chat's slot, then
+    /// the bot's, then, if Telegram asked meanwhile to hold the chat, again after the hold.
+    async fn wait_shared(&self, store: &Store, chat: i64) -> Result<(), redis::RedisError> {
+        let (interval, burst) = (self.limits.chat_interval, self.limits.chat_burst);
+        let per = Duration::from_secs(1) / self.limits.overall_per_sec.max(1);
+        let name = format!("pace:chat:{chat}");
+        loop {
+            tokio::time::sleep(store.reserve(&name, interval, burst).await?).await;
+            tokio::time::sleep(store.reserve("pace:all", per, 1).await?).await;
+            match store.held(&name).await? {
+                None => return Ok(()),
+                Some(hold) => tokio::time::sleep(hold).await,
+            }
+        }
     }
 
     /// [`OutgoingGate::wait`] on this replica's own schedules.

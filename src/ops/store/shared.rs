@@ -84,7 +84,8 @@ impl Store {
         Ok(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
     }
 
-    /// Makes sure no slot of the schedule `name` comes within `hold` (Telegram answered 429).
+    /// Makes sure no slot of the schedule `name` comes within `hold` (Telegram answered 429),
+    /// and marks it held (see [`Store::held`]) for as long.
     pub async fn hold(
         &self,
         name: &str,
@@ -95,7 +96,16 @@ impl Store {
         let tolerance = interval * burst.saturating_sub(1);
         let mut invocation = SCHEDULE.key(self.key(name));
         invocation.arg(millis(interval)).arg(millis(tolerance)).arg(millis(hold).max(1));
-        self.script::<i64>(&invocation).await.map(|_| ())
+        self.script::<i64>(&invocation).await?;
+        let held = self.key(&format!("{name}:held"));
+        self.query(redis::cmd("SET").arg(held).arg(1).arg("PX").arg(millis(hold).max(1))).await
+    }
+
+    /// How long the schedule `name` is still held by a 429, if it is: a slot reserved before
+    /// the 429 came must wait too.
+    pub async fn held(&self, name: &str) -> Result<Option<Duration>, RedisError> {
+        let ms: i64 = self.query(redis::cmd("PTTL").arg(self.key(&format!("{name}:held")))).await?;
+        Ok(u64::try_from(ms).ok().filter(|&ms| ms > 0).map(Duration::from_millis))
     }
 
     /// Judges a message of `person` (in the flow `kind`) dated `date` under the flood limit of
