@@ -369,6 +369,12 @@ async fn reload_the_stats_and_what_a_person_chose_reach_every_replica() {
     for r in &replicas {
         assert_private(&r.bot.stderr(), &[CLOSURE_QUESTION.to_string()], &ids);
     }
+    // A replica with nothing left stops cleanly on SIGTERM; the other serves on.
+    replicas[0].bot.signal(libc::SIGTERM);
+    let (status, _) = replicas[0].bot.wait_exit(Duration::from_secs(15)).await.expect("stopped");
+    assert!(status.success(), "exit status {status}:\n{}", replicas[0].bot.stderr());
+    let after = 7_303_000_097;
+    assert_eq!(ask(&api, lb, after, CLOSURE_QUESTION, new.len()).await, new);
 }
 
 /// The value of the series `series` (with its labels) in a Prometheus text, 0 when absent.
