@@ -167,6 +167,7 @@ async fn two_replicas_answer_150_people_once_within_the_limits_even_when_one_is_
     assert!(api.state().violations.is_empty(), "{:#?}", api.state().violations);
     for r in &replicas {
         assert_private(&r.bot.stderr(), &[CLOSURE_QUESTION.to_string()], &ids);
+        assert_no_redis_errors(&r.bot);
     }
     // Once all are answered, Redis holds no text: the journal's stream is empty, and no key
     // holds the question.
@@ -175,6 +176,14 @@ async fn two_replicas_answer_150_people_once_within_the_limits_even_when_one_is_
     let (status, why) = get(survivor.metrics, "/healthz").await;
     assert_eq!(status, 200, "{why}\n{}", survivor.bot.stderr());
     drop(replicas.remove(0));
+}
+
+/// Asserts a replica's log reports no failed Redis command (Redis was up all along).
+fn assert_no_redis_errors(bot: &BotProcess) {
+    let log = bot.stderr();
+    for failure in ["Redis error", "Redis failed", "Redis timed out", "could not forget"] {
+        assert!(!log.contains(failure), "{failure}:\n{log}");
+    }
 }
 
 /// The keys of this bot's namespace.
@@ -368,6 +377,7 @@ async fn reload_the_stats_and_what_a_person_chose_reach_every_replica() {
     assert!(stats.contains("Counted by all replicas together."), "{stats}");
     for r in &replicas {
         assert_private(&r.bot.stderr(), &[CLOSURE_QUESTION.to_string()], &ids);
+        assert_no_redis_errors(&r.bot);
     }
     // A replica with nothing left stops cleanly on SIGTERM; the other serves on.
     replicas[0].bot.signal(libc::SIGTERM);

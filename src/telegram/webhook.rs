@@ -105,18 +105,32 @@ impl Accept for Journaled {
 /// them takes it (see `ops::store::journal`). An update posted again is kept once.
 pub struct SharedJournaled {
     journal: Arc<RedisJournal>,
+    /// Whether the last post could not be kept: while Redis is away, one warning, not one per
+    /// post.
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl Accept for SharedJournaled {
     async fn accept(&self, update: Update) -> Result<(), NotAccepted> {
+        use std::sync::atomic::Ordering;
         let json = serde_json::to_string(&update).map_err(|_| NotAccepted)?;
         match self.journal.accept(i64::from(update.id.0), &json).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    log::info!("Redis answers again: posted updates are kept");
+                }
+                Ok(())
+            }
             Err(e) => {
-                log::warn!(
-                    "keeping a posted update in Redis failed: {}; answered 503, Telegram will post it again",
-                    crate::ops::store::why(&e)
-                );
+                let why = crate::ops::store::why(&e);
+                if self.failing.swap(true, Ordering::Relaxed) {
+                    log::debug!("keeping a posted update in Redis failed: {why}");
+                } else {
+                    log::warn!(
+                        "keeping a posted update in Redis failed: {why}; posts are answered 503 \
+                         (Telegram posts them again) until Redis answers"
+                    );
+                }
                 Err(NotAccepted)
             }
         }
@@ -244,7 +258,8 @@ pub async fn start(
         }
         Some(shared) => {
             Arc::clone(&shared).consume(tx, stop.clone());
-            router(path, config.secret.expose(), SharedJournaled { journal: shared })
+            let accept = SharedJournaled { journal: shared, failing: Default::default() };
+            router(path, config.secret.expose(), accept)
         }
     };
     tokio::spawn(async move {
