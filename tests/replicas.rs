@@ -395,6 +395,38 @@ fn value(metrics: &str, series: &str) -> f64 {
         .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopped_with_replies_queued_leaves_them_to_the_other() {
+    let redis = RedisServer::start("stopped");
+    // Telegram takes 40 ms per message: replies queue up.
+    let faults = Faults { send_delay: Duration::from_millis(40), ..Faults::default() };
+    let api = FakeApi::start(faults).await;
+    let (replicas, hooks) = replicas(&api, &redis, 2, &[("STOP_TIMEOUT", "1")]).await;
+    let lb = balancer(hooks).await;
+    let expected = oracle::reply(&shipped_faq(), Some("en"), CLOSURE_QUESTION).messages();
+    let ids: Vec<i64> = (0..80).map(|i| 7_304_000_000 + i).collect();
+    let posts: Vec<_> = ids
+        .iter()
+        .map(|id| tokio::spawn(deliver(api.clone(), lb, api.text_update(*id, CLOSURE_QUESTION))))
+        .collect();
+    for post in posts {
+        post.await.unwrap();
+    }
+    let some = api.wait_for(Duration::from_secs(30), |s| s.sent.len() >= 10).await;
+    assert!(some, "no replies:\n{}", replicas[0].bot.stderr());
+    replicas[0].bot.signal(libc::SIGTERM);
+    let (status, took) = replicas[0].bot.wait_exit(Duration::from_secs(10)).await.expect("stopped");
+    let left = api.state().sent.len();
+    println!("stopped in {took:.1?} with status {status}, {left} of 80 replies sent by then");
+    assert_eq!(status.code(), Some(3), "replies left: exit 3\n{}", replicas[0].bot.stderr());
+    let done = all_answered(&api, &ids, &expected, Duration::from_secs(60)).await;
+    let t = tally(&api, &ids, &expected);
+    println!("after the stop: {} of 80 answered, {} twice", t.answered, t.twice);
+    assert!(done, "lost: {t:?}\n{}", replicas[1].bot.stderr());
+    assert!(t.twice <= 2, "answered twice: {t:?}");
+    assert!(replicas[1].bot.stderr().contains("took over"), "{}", replicas[1].bot.stderr());
+}
+
 #[test]
 fn redis_without_a_webhook_and_its_secret_or_a_bad_url_stops_the_start_with_status_2() {
     let url = "redis://:hunter2-password@127.0.0.1:6379/0";
