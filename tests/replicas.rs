@@ -401,7 +401,8 @@ async fn a_replica_stopped_with_replies_queued_leaves_them_to_the_other() {
     // Telegram takes 40 ms per message: replies queue up.
     let faults = Faults { send_delay: Duration::from_millis(40), ..Faults::default() };
     let api = FakeApi::start(faults).await;
-    let (replicas, hooks) = replicas(&api, &redis, 2, &[("STOP_TIMEOUT", "1")]).await;
+    // No time to finish on SIGTERM: what the replica took is left to the other.
+    let (replicas, hooks) = replicas(&api, &redis, 2, &[("STOP_TIMEOUT", "0")]).await;
     let lb = balancer(hooks).await;
     let expected = oracle::reply(&shipped_faq(), Some("en"), CLOSURE_QUESTION).messages();
     let ids: Vec<i64> = (0..80).map(|i| 7_304_000_000 + i).collect();
@@ -412,13 +413,14 @@ async fn a_replica_stopped_with_replies_queued_leaves_them_to_the_other() {
     for post in posts {
         post.await.unwrap();
     }
-    let some = api.wait_for(Duration::from_secs(30), |s| s.sent.len() >= 10).await;
+    let some = api.wait_for(Duration::from_secs(30), |s| s.sent.len() >= 5).await;
     assert!(some, "no replies:\n{}", replicas[0].bot.stderr());
     replicas[0].bot.signal(libc::SIGTERM);
     let (status, took) = replicas[0].bot.wait_exit(Duration::from_secs(10)).await.expect("stopped");
     let left = api.state().sent.len();
     println!("stopped in {took:.1?} with status {status}, {left} of 80 replies sent by then");
     assert_eq!(status.code(), Some(3), "replies left: exit 3\n{}", replicas[0].bot.stderr());
+    assert!(replicas[0].bot.stderr().contains("another replica answers them"));
     let done = all_answered(&api, &ids, &expected, Duration::from_secs(60)).await;
     let t = tally(&api, &ids, &expected);
     println!("after the stop: {} of 80 answered, {} twice", t.answered, t.twice);

@@ -171,6 +171,7 @@ fn http_client(config: &Config) -> Result<reqwest::Client, RunError> {
 /// With `REDIS_URL`, the journal, the pacing and what people chose are shared with the other
 /// replicas in Redis (see `ops::store`), and `STATE_PATH` is not used.
 pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result<(), RunError> {
+    let replicated = config.redis.is_some();
     let (journal, shared) = match &config.redis {
         None => (open_journal(&config).await?, None),
         Some(url) => {
@@ -225,9 +226,12 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result
     };
     journal.flush().await;
     if left > 0 {
-        log::warn!(
-            "{left} update(s) not answered within STOP_TIMEOUT ({stop_timeout:?}): kept in the journal, answered after the restart"
-        );
+        let after = if replicated {
+            "left in Redis, another replica answers them"
+        } else {
+            "kept in the journal, answered after the restart"
+        };
+        log::warn!("{left} update(s) not answered within STOP_TIMEOUT ({stop_timeout:?}): {after}");
         return Err(RunError::Unfinished(left));
     }
     log::info!("stopped");
