@@ -22,6 +22,15 @@ impl Token {
     }
 }
 
+impl Token {
+    /// The bot's id: the digits before the token's colon (public; the part after it is the
+    /// secret).
+    #[must_use]
+    pub fn bot_id(&self) -> &str {
+        self.expose().split_once(':').map_or("", |(id, _)| id)
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<hidden>)")
@@ -46,6 +55,24 @@ impl fmt::Debug for ProxyUrl {
     }
 }
 
+/// The shared store of several replicas (`REDIS_URL`); its `Debug` shows no password.
+#[derive(Clone)]
+pub struct RedisUrl(url::Url);
+
+impl RedisUrl {
+    /// The URL itself, for connecting.
+    #[must_use]
+    pub fn url(&self) -> &url::Url {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({}://{})", self.0.scheme(), self.0.host_str().unwrap_or(""))
+    }
+}
+
 /// Everything the bot needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -66,6 +93,9 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     /// Where `/metrics` and `/healthz` are served (`METRICS_LISTEN`); nowhere when `None`.
     pub metrics_listen: Option<SocketAddr>,
+    /// Several replicas serving one bot, sharing this Redis (`REDIS_URL`); one process with
+    /// the journal at `state_path` when `None`.
+    pub redis: Option<RedisUrl>,
 }
 
 /// Webhook mode: where Telegram posts updates, and how they are told from forgeries.
@@ -168,6 +198,8 @@ impl Config {
             None => None,
             Some(raw) => Some(socket_addr("METRICS_LISTEN", &raw, "127.0.0.1:9090")?),
         };
+        let webhook = webhook(var)?;
+        let redis = redis_url(var, webhook.as_ref())?;
         Ok(Config {
             token: Token(SecretString::from(token)),
             api_url,
@@ -176,8 +208,9 @@ impl Config {
             admin_ids,
             state_path,
             stop_timeout,
-            webhook: webhook(var)?,
+            webhook,
             metrics_listen,
+            redis,
         })
     }
 }
@@ -248,6 +281,51 @@ fn webhook(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Webhook>, Conf
         _ => (generate_secret()?, true),
     };
     Ok(Some(Webhook { url, listen, secret: Token(SecretString::from(secret)), secret_generated }))
+}
+
+/// Reads `REDIS_URL`: a `redis://` URL. Replicas take their updates from Telegram's posts (several
+/// pollers would take each other's updates), all with the same secret, so webhook mode with a
+/// set `WEBHOOK_SECRET` is required. Errors never echo the URL (it may hold a password).
+fn redis_url(
+    var: &dyn Fn(&str) -> Option<String>,
+    webhook: Option<&Webhook>,
+) -> Result<Option<RedisUrl>, ConfigError> {
+    let Some(raw) = set(var, "REDIS_URL") else { return Ok(None) };
+    let url = url::Url::parse(&raw).map_err(|e| {
+        ConfigError(format!(
+            "REDIS_URL is not a valid URL ({e}); expected e.g. redis://127.0.0.1:6379/0"
+        ))
+    })?;
+    match url.scheme() {
+        "redis" if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+        "rediss" => {
+            return Err(ConfigError(
+                "REDIS_URL: rediss:// (TLS) is not built in; reach Redis over a private network \
+                 or a TLS tunnel, with a redis:// URL"
+                    .into(),
+            ))
+        }
+        _ => {
+            return Err(ConfigError(
+                "REDIS_URL must be a redis:// URL with a host, e.g. redis://127.0.0.1:6379/0"
+                    .into(),
+            ))
+        }
+    }
+    match webhook {
+        None => Err(ConfigError(
+            "REDIS_URL is set but WEBHOOK_URL is not: replicas sharing Redis must run in webhook \
+             mode (several pollers would take each other's updates); set WEBHOOK_URL, or unset \
+             REDIS_URL for one process"
+                .into(),
+        )),
+        Some(w) if w.secret_generated => Err(ConfigError(
+            "REDIS_URL is set but WEBHOOK_SECRET is not: every replica must register the same \
+             secret with Telegram; set WEBHOOK_SECRET"
+                .into(),
+        )),
+        Some(_) => Ok(Some(RedisUrl(url))),
+    }
 }
 
 /// 64 random hexadecimal digits (256 bits) from the operating system.
@@ -453,6 +531,37 @@ mod tests {
             let err = Config::from_vars(&vars(&[("TELOXIDE_TOKEN", "1:a"), ("STOP_TIMEOUT", bad)]))
                 .unwrap_err();
             assert!(err.0.starts_with("STOP_TIMEOUT must be"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn redis_needs_a_webhook_with_a_set_secret_and_a_redis_url() {
+        let base = [
+            ("TELOXIDE_TOKEN", "4242:secret-part"),
+            ("WEBHOOK_URL", "https://bot.example.org/hook"),
+            ("WEBHOOK_SECRET", "s3cret"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)], drop: &[&str]| {
+            let mut all: Vec<(&str, &str)> =
+                base.iter().copied().filter(|(k, _)| !drop.contains(k)).collect();
+            all.extend_from_slice(extra);
+            Config::from_vars(&vars(&all))
+        };
+        let c = with(&[("REDIS_URL", "redis://:pw@10.0.0.5:6379/0")], &[]).unwrap();
+        assert_eq!(c.redis.as_ref().unwrap().url().port(), Some(6379));
+        assert!(!format!("{c:?}").contains("pw"), "the password shows in Debug");
+        assert_eq!(c.token.bot_id(), "4242");
+        assert!(with(&[], &[]).unwrap().redis.is_none());
+
+        let err = with(&[("REDIS_URL", "redis://10.0.0.5")], &["WEBHOOK_URL", "WEBHOOK_SECRET"])
+            .unwrap_err();
+        assert!(err.0.starts_with("REDIS_URL is set but WEBHOOK_URL is not"), "{err}");
+        let err = with(&[("REDIS_URL", "redis://10.0.0.5")], &["WEBHOOK_SECRET"]).unwrap_err();
+        assert!(err.0.starts_with("REDIS_URL is set but WEBHOOK_SECRET is not"), "{err}");
+        for bad in ["10.0.0.5:6379", "http://10.0.0.5", "rediss://:pw@10.0.0.5"] {
+            let err = with(&[("REDIS_URL", bad)], &[]).unwrap_err();
+            assert!(err.0.starts_with("REDIS_URL"), "{bad}: {err}");
+            assert!(!err.0.contains("pw@"), "{err}");
         }
     }
 }

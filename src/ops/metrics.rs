@@ -192,6 +192,8 @@ pub struct Health {
     /// Why the last request or receipt failed (an error kind, never a URL or a text).
     last_error: Mutex<String>,
     stopping: AtomicBool,
+    /// Why the shared store (Redis, `REDIS_URL`) last failed, while it fails.
+    store_failing: Mutex<Option<String>>,
 }
 
 impl Health {
@@ -202,6 +204,7 @@ impl Health {
             receive_failed: AtomicU64::new(0),
             last_error: Mutex::new(String::new()),
             stopping: AtomicBool::new(false),
+            store_failing: Mutex::new(None),
         }
     }
 
@@ -231,6 +234,21 @@ impl Health {
         self.receive_failed.store(self.stamp(Instant::now()), Ordering::Relaxed);
     }
 
+    /// The shared store (Redis) answered.
+    pub fn store_reached(&self) {
+        let mut failing =
+            self.store_failing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failing.is_some() {
+            *failing = None;
+        }
+    }
+
+    /// The shared store (Redis) could not be reached, for `reason`: unhealthy until it answers.
+    pub fn store_failed(&self, reason: &str) {
+        *self.store_failing.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(reason.to_string());
+    }
+
     /// The bot is stopping: no longer serving.
     pub fn stopping(&self) {
         self.stopping.store(true, Ordering::Relaxed);
@@ -256,6 +274,9 @@ impl Health {
         };
         if self.stopping.load(Ordering::Relaxed) {
             return Err("stopping".into());
+        }
+        if let Some(why) = self.store_failing.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            return Err(format!("the shared store is unreachable (REDIS_URL): {why}"));
         }
         if let Some(age) = self.age(self.receive_failed.load(Ordering::Relaxed), now) {
             if age < FAILED_WITHIN {

@@ -7,6 +7,7 @@ pub mod journal;
 pub mod logging;
 pub mod metrics;
 pub mod stats;
+pub mod store;
 
 use faqbot_core::reply::Keeping;
 

@@ -40,21 +40,52 @@ impl Stats {
 
     /// Counts the outcome of one question (`faq` names the topic of an answer).
     pub fn record(&mut self, outcome: &Outcome, faq: &Faq) {
-        match outcome {
-            Outcome::Answer { topic: i, .. } => {
-                let id = faq.topics.get(*i).map_or_else(|| "?".to_string(), |t| t.id.clone());
-                *self.answered.entry(id).or_insert(0) += 1;
-            }
-            Outcome::Suggest(_) => self.suggestions += 1,
-            Outcome::Fallback => self.fallbacks += 1,
-            Outcome::SmallTalk(_) => self.small_talk += 1,
-            Outcome::Empty => self.empty += 1,
-        }
+        self.add(&Stats::count_name(outcome, faq), 1);
     }
 
     /// Counts a tap on a topic button.
     pub fn record_tap(&mut self, topic_id: &str) {
-        *self.tapped.entry(topic_id.to_string()).or_insert(0) += 1;
+        self.add(&Stats::tap_name(topic_id), 1);
+    }
+
+    /// The name of the count an outcome adds to (`answered:<topic id>`, `suggestions`,
+    /// `fallbacks`, `small_talk`, `empty`): how the counts are kept in a shared store.
+    #[must_use]
+    pub fn count_name(outcome: &Outcome, faq: &Faq) -> String {
+        match outcome {
+            Outcome::Answer { topic: i, .. } => {
+                let id = faq.topics.get(*i).map_or("?", |t| t.id.as_str());
+                format!("answered:{id}")
+            }
+            Outcome::Suggest(_) => "suggestions".into(),
+            Outcome::Fallback => "fallbacks".into(),
+            Outcome::SmallTalk(_) => "small_talk".into(),
+            Outcome::Empty => "empty".into(),
+        }
+    }
+
+    /// The name of the count of taps on a topic's button (`tapped:<topic id>`).
+    #[must_use]
+    pub fn tap_name(topic_id: &str) -> String {
+        format!("tapped:{topic_id}")
+    }
+
+    /// Adds `n` to the count named `name` (see [`Stats::count_name`]); unknown names are
+    /// ignored.
+    pub fn add(&mut self, name: &str, n: u64) {
+        if let Some(id) = name.strip_prefix("answered:") {
+            *self.answered.entry(id.to_string()).or_insert(0) += n;
+        } else if let Some(id) = name.strip_prefix("tapped:") {
+            *self.tapped.entry(id.to_string()).or_insert(0) += n;
+        } else {
+            match name {
+                "suggestions" => self.suggestions += n,
+                "fallbacks" => self.fallbacks += n,
+                "small_talk" => self.small_talk += n,
+                "empty" => self.empty += n,
+                _ => {}
+            }
+        }
     }
 
     /// Questions counted, of every outcome.

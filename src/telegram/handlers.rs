@@ -23,12 +23,12 @@ use super::state::{operator_reply, reload, Shared};
 use super::*;
 
 /// The language to use for a person when their message does not tell.
-fn hinted_language(
+async fn hinted_language(
     engine: &Engine,
     shared: &Shared,
     user: Option<&teloxide::types::User>,
 ) -> String {
-    let chosen = shared.chosen_language(user.map(|u| u.id));
+    let chosen = shared.chosen_language(user.map(|u| u.id)).await;
     let client = user.and_then(|u| u.language_code.as_deref());
     engine.fallback_language(LangHints { chosen: chosen.as_deref(), client })
 }
@@ -57,7 +57,7 @@ where
             };
             log::error!("handling an update of chat {} panicked; apologising", chat_tag(chat));
             let engine = shared.engine();
-            let lang = hinted_language(&engine, shared, user);
+            let lang = hinted_language(&engine, shared, user).await;
             deliver(bot, shared, chat, engine.error(&lang));
             Ok(())
         }
@@ -78,7 +78,7 @@ enum Flow {
 /// to answer it. The limit is per person, also in groups, so one member's flood never mutes
 /// the bot for the others. The first update over the limit gets the calm notice of faq.json
 /// (`too_many`), later ones nothing until the person slows down.
-fn within_limit<R>(
+async fn within_limit<R>(
     bot: &R,
     shared: &Arc<Shared>,
     chat: ChatId,
@@ -89,18 +89,18 @@ fn within_limit<R>(
 where
     R: TelegramApi,
 {
-    let limiter = match flow {
-        Flow::Messages => &shared.incoming,
-        Flow::Taps => &shared.taps,
+    let (limiter, kind) = match flow {
+        Flow::Messages => (&shared.incoming, "msg"),
+        Flow::Taps => (&shared.taps, "tap"),
     };
     // A user id when there is one (the same as the chat id in a private chat).
     let person = user.and_then(|u| i64::try_from(u.id.0).ok()).unwrap_or(chat.0);
-    match limiter.check(person, date) {
+    match limiter.check_shared(shared.store(), kind, person, date).await {
         Verdict::Answer => true,
         Verdict::Notice => {
             log::info!("chat {} is over the flood limit: notice sent", chat_tag(chat));
             let engine = shared.engine();
-            let lang = hinted_language(&engine, shared, user);
+            let lang = hinted_language(&engine, shared, user).await;
             deliver(bot, shared, chat, engine.too_many(&lang));
             false
         }
@@ -136,11 +136,12 @@ where
 {
     let work = async {
         let date = msg.date.timestamp();
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages) {
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages).await
+        {
             return Ok(());
         }
         let engine = shared.engine();
-        let lang = hinted_language(&engine, &shared, msg.from.as_ref());
+        let lang = hinted_language(&engine, &shared, msg.from.as_ref()).await;
         log::info!(
             "chat {}: command /{}",
             chat_tag(msg.chat.id),
@@ -164,11 +165,12 @@ where
 {
     let work = async {
         let date = msg.date.timestamp();
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages) {
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages).await
+        {
             return Ok(());
         }
         let engine = shared.engine();
-        let hinted = hinted_language(&engine, &shared, msg.from.as_ref());
+        let hinted = hinted_language(&engine, &shared, msg.from.as_ref()).await;
         let tag = chat_tag(msg.chat.id);
         let reply = match msg.text() {
             Some(text) if text.trim_start().starts_with('/') => {
@@ -183,7 +185,7 @@ where
                 } else {
                     without_mention(text, msg.entities().unwrap_or_default(), &me)
                 };
-                let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id));
+                let chosen = shared.chosen_language(msg.from.as_ref().map(|u| u.id)).await;
                 let client = msg.from.as_ref().and_then(|u| u.language_code.clone());
                 // Off the runtime thread: no message, however costly, holds up anyone else.
                 let (reply, m) =
@@ -192,7 +194,7 @@ where
                 // are answered in it too, until they write in another or choose with /language.
                 if let (Some(user), Some(written)) = (msg.from.as_ref(), &m.language) {
                     if chosen.as_ref() != Some(written) {
-                        shared.choose_language(user.id, written.clone());
+                        shared.choose_language(user.id, written.clone()).await;
                     }
                 }
                 shared.record_outcome(&m.outcome, &engine);
@@ -233,7 +235,8 @@ where
 {
     let work = async {
         let date = msg.date.timestamp();
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages) {
+        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages).await
+        {
             return Ok(());
         }
         let tag = chat_tag(msg.chat.id);
@@ -242,14 +245,14 @@ where
         if !msg.chat.is_private() || !shared.is_operator(msg.from.as_ref()) {
             log::info!("chat {tag}: operator command /{name} refused: not an operator");
             let engine = shared.engine();
-            let lang = hinted_language(&engine, &shared, msg.from.as_ref());
+            let lang = hinted_language(&engine, &shared, msg.from.as_ref()).await;
             deliver(&bot, &shared, msg.chat.id, engine.unknown_command(&lang));
             return Ok(());
         }
         log::info!("chat {tag}: operator command /{name}");
         let text = match cmd {
-            OperatorCommand::Stats => shared.stats_text(),
-            OperatorCommand::Reload => match reload(shared.clone(), "/reload").await {
+            OperatorCommand::Stats => shared.stats_text().await,
+            OperatorCommand::Reload => match reload_everywhere(&shared).await {
                 Ok(summary) => {
                     // The command menus' descriptions come from faq.json too.
                     register_commands(&bot, &shared.engine()).await;
@@ -264,6 +267,24 @@ where
     guarded(&bot, &shared, Some(msg.chat.id), msg.from.as_ref(), work).await
 }
 
+/// `/reload`: reloads here, and asks the other replicas (if any) to reload too; each keeps
+/// its FAQ if the file is invalid.
+async fn reload_everywhere(shared: &Arc<Shared>) -> Result<String, String> {
+    let result = reload(shared.clone(), "/reload").await;
+    let Some(store) = shared.store() else { return result };
+    let note = match store.publish_reload().await {
+        Ok(()) => "\nThe other replicas were asked to reload too.".to_string(),
+        Err(e) => format!(
+            "\nThe other replicas could not be asked to reload ({}): send them SIGHUP.",
+            crate::ops::store::why(&e)
+        ),
+    };
+    match result {
+        Ok(summary) => Ok(summary + &note),
+        Err(errors) => Err(errors + &note),
+    }
+}
+
 pub(super) async fn on_callback<R>(bot: R, q: CallbackQuery, shared: Arc<Shared>) -> HandlerResult
 where
     R: TelegramApi,
@@ -275,10 +296,10 @@ where
     };
     let work = async {
         let engine = shared.engine();
-        let lang = hinted_language(&engine, &shared, Some(&q.from));
+        let lang = hinted_language(&engine, &shared, Some(&q.from)).await;
         let result = engine.callback(q.data.as_deref(), &lang);
         if let Some(code) = &result.chosen_language {
-            shared.choose_language(q.from.id, code.clone());
+            shared.choose_language(q.from.id, code.clone()).await;
         }
         if result.reply.is_some() {
             if let Some(Action::Topic(id)) = q.data.as_deref().and_then(Action::decode) {
@@ -306,7 +327,7 @@ where
             log::warn!("answering a button tap failed: {}", redact(&e));
         }
         if let (Some(chat), Some(reply)) = (chat, result.reply) {
-            if within_limit(&bot, &shared, chat, Some(&q.from), unix_now(), Flow::Taps) {
+            if within_limit(&bot, &shared, chat, Some(&q.from), unix_now(), Flow::Taps).await {
                 deliver(&bot, &shared, chat, reply);
             }
         }

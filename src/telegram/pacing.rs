@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::ops::store::Store;
+
 /// A "generic cell rate algorithm" schedule: one event per `interval`, with bursts of up to
 /// `burst` events. Reserving a slot never fails; it tells when the slot comes.
 #[derive(Debug, Clone)]
@@ -72,11 +74,14 @@ impl Default for SendLimits {
     }
 }
 
-/// Paces outgoing messages: every `sendMessage` waits here for its slot.
+/// Paces outgoing messages: every `sendMessage` waits here for its slot. With a shared store
+/// (several replicas, `REDIS_URL`), the schedules live there, so the limits hold for the bot as
+/// a whole; while the store fails, this replica's own schedules stand in.
 pub struct OutgoingGate {
     limits: SendLimits,
     overall: Mutex<Gcra>,
     chats: Mutex<HashMap<i64, Gcra>>,
+    shared: Option<Store>,
 }
 
 impl OutgoingGate {
@@ -88,11 +93,44 @@ impl OutgoingGate {
             limits,
             overall: Mutex::new(Gcra::new(per, 1)),
             chats: Mutex::new(HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// A gate whose schedules are shared with the other replicas through `store`.
+    #[must_use]
+    pub fn shared(limits: SendLimits, store: Option<Store>) -> OutgoingGate {
+        OutgoingGate { shared: store, ..OutgoingGate::new(limits) }
     }
 
     /// Waits until a message may be sent to `chat`.
     pub async fn wait(&self, chat: i64) {
+        if let Some(store) = self.shared.as_ref().filter(|s| !s.is_down()) {
+            if self.wait_shared(store, chat).await.is_ok() {
+                return;
+            }
+        }
+        self.wait_here(chat).await;
+    }
+
+    /// [`OutgoingGate::wait`] on the schedules shared by all replicas: the chat's slot, then
+    /// the bot's, then, if Telegram asked meanwhile to hold the chat, again after the hold.
+    async fn wait_shared(&self, store: &Store, chat: i64) -> Result<(), redis::RedisError> {
+        let (interval, burst) = (self.limits.chat_interval, self.limits.chat_burst);
+        let per = Duration::from_secs(1) / self.limits.overall_per_sec.max(1);
+        let name = format!("pace:chat:{chat}");
+        loop {
+            tokio::time::sleep(store.reserve(&name, interval, burst).await?).await;
+            tokio::time::sleep(store.reserve("pace:all", per, 1).await?).await;
+            match store.held(&name).await? {
+                None => return Ok(()),
+                Some(hold) => tokio::time::sleep(hold).await,
+            }
+        }
+    }
+
+    /// [`OutgoingGate::wait`] on this replica's own schedules.
+    async fn wait_here(&self, chat: i64) {
         let at = {
             let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
             let now = Instant::now();
@@ -119,7 +157,16 @@ impl OutgoingGate {
         self.chats.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
-    /// Holds back everything to `chat` until `until` (Telegram asked to wait).
+    /// Holds back everything to `chat` for `hold` (Telegram asked to wait), in every replica.
+    pub async fn hold_for(&self, chat: i64, hold: Duration) {
+        self.hold(chat, Instant::now() + hold);
+        if let Some(store) = &self.shared {
+            let (interval, burst) = (self.limits.chat_interval, self.limits.chat_burst);
+            let _ = store.hold(&format!("pace:chat:{chat}"), interval, burst, hold).await;
+        }
+    }
+
+    /// Holds back everything to `chat` until `until` (Telegram asked to wait), here.
     pub fn hold(&self, chat: i64, until: Instant) {
         self.chats
             .lock()
@@ -225,6 +272,27 @@ impl IncomingLimiter {
 }
 
 impl IncomingLimiter {
+    /// [`IncomingLimiter::check`], shared by all replicas when `store` is given (`kind` names
+    /// the flow: `msg`, `tap`); this replica's own count stands in while the store fails.
+    pub async fn check_shared(
+        &self,
+        store: Option<&Store>,
+        kind: &str,
+        chat: i64,
+        date: i64,
+    ) -> Verdict {
+        if let Some(store) = store.filter(|s| !s.is_down()) {
+            let (max, window) = (self.limit.max, self.limit.window_secs);
+            match store.flood(kind, chat, date, max, window).await {
+                Ok(0) => return Verdict::Answer,
+                Ok(1) => return Verdict::Notice,
+                Ok(_) => return Verdict::Ignore,
+                Err(_) => {}
+            }
+        }
+        self.check(chat, date)
+    }
+
     /// Forgets every chat with no message dated, nor judged, within the window before `now`
     /// (Unix seconds): its next message would be answered anyway, so nothing is lost.
     pub fn forget_idle(&self, now: i64) {

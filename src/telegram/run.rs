@@ -19,7 +19,9 @@ use super::state::reload;
 use super::{handler_tree, HandlerError, Operators, Shared};
 use crate::ops::config::Config;
 use crate::ops::gaps::GapLog;
-use crate::ops::journal::{JournalHandle, SqliteJournal};
+use crate::ops::journal::{JournalHandle, SharedJournal, SqliteJournal};
+use crate::ops::store::journal::RedisJournal;
+use crate::ops::store::Store;
 use crate::reply::Engine;
 
 /// Why the bot could not run; `main` turns it into an exit code.
@@ -31,6 +33,8 @@ pub enum RunError {
     HttpClient(&'static str),
     #[error("cannot use the journal at STATE_PATH: {0}")]
     Journal(String),
+    #[error("cannot use the shared store: {0}")]
+    Store(String),
     /// Stopped with updates unanswered: they stay in the journal for the next start.
     #[error("stopped with {0} update(s) unanswered after STOP_TIMEOUT; they are answered after the restart")]
     Unfinished(usize),
@@ -163,14 +167,26 @@ fn http_client(config: &Config) -> Result<reqwest::Client, RunError> {
 /// those left by an earlier run are answered first. A stop waits for the replies already
 /// queued, up to `config.stop_timeout`; what is not sent by then stays in the journal, and
 /// the result says how much.
+///
+/// With `REDIS_URL`, the journal, the pacing and what people chose are shared with the other
+/// replicas in Redis (see `ops::store`), and `STATE_PATH` is not used.
 pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result<(), RunError> {
-    let path = config.state_path.clone();
-    let store = tokio::task::spawn_blocking(move || SqliteJournal::open(&path))
-        .await
-        .map_err(|_| RunError::Journal("opening it failed".into()))?
-        .map_err(|e| RunError::Journal(e.to_string()))?;
-    let journal = JournalHandle::spawn(Box::new(store))
-        .map_err(|e| RunError::Journal(format!("cannot start its thread: {e}")))?;
+    let replicated = config.redis.is_some();
+    let (journal, shared) = match &config.redis {
+        None => (open_journal(&config).await?, None),
+        Some(url) => {
+            let store =
+                Store::open(url.url().as_str(), config.token.bot_id()).map_err(RunError::Store)?;
+            log::info!(
+                "sharing the journal, pacing and people's choices in Redis at {}; this replica is {}",
+                url.url().host_str().unwrap_or("?"),
+                store.replica()
+            );
+            let redis = RedisJournal::start(store.clone());
+            let shared: Arc<dyn SharedJournal> = redis.clone();
+            (JournalHandle::shared(shared), Some((store, redis)))
+        }
+    };
     // The journal's size, for `/metrics`: updates received and not yet answered.
     tokio::spawn({
         let journal = journal.clone();
@@ -201,7 +217,7 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result
         tokio::time::sleep(stop_timeout).await;
     };
     let left = tokio::select! {
-        result = serve(config, engine, gaps, journal.clone(), stop.clone()) => {
+        result = serve(config, engine, gaps, journal.clone(), shared, stop.clone()) => {
             result?;
             journal.unfinished()
         }
@@ -210,13 +226,27 @@ pub async fn run(config: Config, engine: Engine, gaps: Option<GapLog>) -> Result
     };
     journal.flush().await;
     if left > 0 {
-        log::warn!(
-            "{left} update(s) not answered within STOP_TIMEOUT ({stop_timeout:?}): kept in the journal, answered after the restart"
-        );
+        let after = if replicated {
+            "left in Redis, another replica answers them"
+        } else {
+            "kept in the journal, answered after the restart"
+        };
+        log::warn!("{left} update(s) not answered within STOP_TIMEOUT ({stop_timeout:?}): {after}");
         return Err(RunError::Unfinished(left));
     }
     log::info!("stopped");
     Ok(())
+}
+
+/// The journal in the SQLite file at `STATE_PATH`, on its own thread.
+async fn open_journal(config: &Config) -> Result<JournalHandle, RunError> {
+    let path = config.state_path.clone();
+    let store = tokio::task::spawn_blocking(move || SqliteJournal::open(&path))
+        .await
+        .map_err(|_| RunError::Journal("opening it failed".into()))?
+        .map_err(|e| RunError::Journal(e.to_string()))?;
+    JournalHandle::spawn(Box::new(store))
+        .map_err(|e| RunError::Journal(format!("cannot start its thread: {e}")))
 }
 
 async fn serve(
@@ -224,6 +254,7 @@ async fn serve(
     engine: Engine,
     gaps: Option<GapLog>,
     journal: JournalHandle,
+    shared_store: Option<(Store, Arc<RedisJournal>)>,
     stop: CancellationToken,
 ) -> Result<(), RunError> {
     // Before anything that can take time: SIGHUP's default action ends the process, and an
@@ -268,7 +299,18 @@ async fn serve(
     );
     let operators =
         Operators { admin_ids: config.admin_ids.clone(), faq_path: Some(config.faq_path), gaps };
-    let shared = Shared::with_operators(engine, operators);
+    let (store, redis) = shared_store.unzip();
+    let shared = Shared::with_store(engine, operators, store.clone());
+    if let Some(store) = &store {
+        // `/reload` sent to another replica.
+        let shared = shared.clone();
+        store.on_reload(stop.clone(), move || {
+            let shared = shared.clone();
+            async move {
+                let _ = reload(shared, "/reload (sent to another replica)").await;
+            }
+        });
+    }
     {
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -308,7 +350,7 @@ async fn serve(
     let webhook = match &config.webhook {
         None => None,
         Some(w) => tokio::select! {
-            feed = super::webhook::start(&bot, w, journal.clone(), stop.clone()) => Some(feed?),
+            feed = super::webhook::start(&bot, w, journal.clone(), redis, stop.clone()) => Some(feed?),
             () = stop.cancelled() => return Ok(()),
         },
     };

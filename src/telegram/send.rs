@@ -187,7 +187,7 @@ where
                         redact(&e)
                     );
                     if matches!(e, RequestError::RetryAfter(_)) {
-                        gate.hold(chat.0, tokio::time::Instant::now() + delay);
+                        gate.hold_for(chat.0, delay).await;
                     } else {
                         tokio::time::sleep(delay).await;
                     }

@@ -19,6 +19,7 @@ use crate::reply::{telegram_len, Block, Engine, Reply};
 use tokio_util::task::TaskTracker;
 
 use super::pacing::unix_now;
+use crate::ops::store::Store;
 
 /// What operators set up: who they are, the FAQ file to reload, and whether unanswered
 /// questions are kept. Everything is off by default.
@@ -64,6 +65,9 @@ pub struct Shared {
     /// Held while a reload runs, so that two reloads (SIGHUP and /reload) never race and
     /// leave the older file in service.
     reloading: Mutex<()>,
+    /// What several replicas share (`REDIS_URL`): languages, flood limits, pacing, counts.
+    /// The fields above stand in while it fails.
+    store: Option<Store>,
 }
 
 impl Shared {
@@ -76,12 +80,19 @@ impl Shared {
     /// Wraps an engine, with what operators set up.
     #[must_use]
     pub fn with_operators(engine: Engine, operators: Operators) -> Arc<Shared> {
+        Shared::with_store(engine, operators, None)
+    }
+
+    /// Wraps an engine, with what operators set up, sharing what a person chose, the limits
+    /// and the counts with other replicas through `store`, if any.
+    #[must_use]
+    pub fn with_store(engine: Engine, operators: Operators, store: Option<Store>) -> Arc<Shared> {
         Arc::new(Shared {
             engine: RwLock::new(Arc::new(engine)),
             chosen: Mutex::new(HashMap::new()),
             incoming: IncomingLimiter::new(ChatLimit::MESSAGES),
             taps: IncomingLimiter::new(ChatLimit::TAPS),
-            gate: OutgoingGate::new(SendLimits::default()),
+            gate: OutgoingGate::shared(SendLimits::default(), store.clone()),
             log_text: AtomicBool::new(false),
             outbox: Outbox::default(),
             senders: TaskTracker::new(),
@@ -90,7 +101,14 @@ impl Shared {
             gaps: operators.gaps.map(Arc::new),
             stats: Mutex::new(Stats::new(Day::today())),
             reloading: Mutex::new(()),
+            store,
         })
+    }
+
+    /// The store shared with other replicas, if any.
+    #[must_use]
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
     }
 
     /// Forgets the chats the rate limits no longer need (quiet for their window): called
@@ -112,15 +130,35 @@ impl Shared {
         user.is_some_and(|u| !u.is_bot && self.admins.contains(&u.id))
     }
 
-    /// The counts since the start, as `/stats` shows them.
-    #[must_use]
-    pub fn stats_text(&self) -> String {
+    /// The counts, as `/stats` shows them: since the start, or of all replicas with a shared
+    /// store (this replica's alone, and said so, while the store fails).
+    pub async fn stats_text(&self) -> String {
         let engine = self.engine();
-        let mut text = self
-            .stats
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .render(&engine.faq);
+        let shared = match &self.store {
+            Some(store) => Some(store.counts().await.map_err(|_| ())),
+            None => None,
+        };
+        let mut text = match shared {
+            Some(Ok((since, counts))) => {
+                let mut stats = Stats::new(since.unwrap_or_else(Day::today));
+                for (name, n) in counts {
+                    stats.add(&name, n);
+                }
+                stats.render(&engine.faq) + "\nCounted by all replicas together."
+            }
+            other => {
+                let text = self
+                    .stats
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .render(&engine.faq);
+                if other.is_some() {
+                    text + "\nRedis is unreachable: these counts are this replica's alone."
+                } else {
+                    text
+                }
+            }
+        };
         if let Some(gaps) = &self.gaps {
             let _ = std::fmt::Write::write_fmt(
                 &mut text,
@@ -180,13 +218,25 @@ impl Shared {
         *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
     }
 
-    pub(super) fn chosen_language(&self, user: Option<UserId>) -> Option<String> {
+    pub(super) async fn chosen_language(&self, user: Option<UserId>) -> Option<String> {
         let user = user?;
+        if let Some(store) = self.store.as_ref().filter(|s| !s.is_down()) {
+            // Redis knows unless it was chosen here while Redis was unreachable.
+            if let Ok(Some(language)) = store.language(user.0).await {
+                return Some(language);
+            }
+        }
         let chosen = self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         chosen.get(&user).map(|(lang, _)| lang.clone())
     }
 
-    pub(super) fn choose_language(&self, user: UserId, lang: String) {
+    pub(super) async fn choose_language(&self, user: UserId, lang: String) {
+        if let Some(store) = self.store.as_ref().filter(|s| !s.is_down()) {
+            let keep = std::time::Duration::from_secs(LANGUAGE_MEMORY_SECS.unsigned_abs());
+            if let Err(e) = store.set_language(user.0, &lang, keep).await {
+                log::warn!("sharing a chosen language failed: {}", crate::ops::store::why(&e));
+            }
+        }
         let mut chosen = self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         chosen.insert(user, (lang, unix_now()));
     }
@@ -196,10 +246,23 @@ impl Shared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .record(outcome, &engine.faq);
+        self.count_shared(Stats::count_name(outcome, &engine.faq));
     }
 
     pub(super) fn record_tap(&self, topic: &str) {
         self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record_tap(topic);
+        self.count_shared(Stats::tap_name(topic));
+    }
+
+    /// Adds to a shared count, without holding up the reply.
+    fn count_shared(&self, name: String) {
+        if let Some(store) = self.store.clone().filter(|s| !s.is_down()) {
+            tokio::spawn(async move {
+                if let Err(e) = store.count(&name).await {
+                    log::debug!("a shared count was not added: {}", crate::ops::store::why(&e));
+                }
+            });
+        }
     }
 
     /// Keeps a question that ended in a suggestion or the fallback, if keeping is on. The

@@ -30,6 +30,7 @@ use super::send::redact;
 use crate::ops::config::Webhook;
 use crate::ops::journal::JournalHandle;
 use crate::ops::metrics::{health, metrics};
+use crate::ops::store::journal::RedisJournal;
 
 /// The header in which Telegram sends the webhook's secret.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -98,6 +99,42 @@ impl Accept for Journaled {
         // Once kept, it is handled: now, or after a restart if the bot stops first.
         let _ = self.queue.send(update).await;
         Ok(())
+    }
+}
+
+/// Keeps each posted update in the journal shared by the replicas (Redis), from which one of
+/// them takes it (see `ops::store::journal`). An update posted again is kept once.
+pub struct SharedJournaled {
+    journal: Arc<RedisJournal>,
+    /// Whether the last post could not be kept: while Redis is away, one warning, not one per
+    /// post.
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl Accept for SharedJournaled {
+    async fn accept(&self, update: Update) -> Result<(), NotAccepted> {
+        use std::sync::atomic::Ordering;
+        let json = serde_json::to_string(&update).map_err(|_| NotAccepted)?;
+        match self.journal.accept(i64::from(update.id.0), &json).await {
+            Ok(()) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    log::info!("Redis answers again: posted updates are kept");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let why = crate::ops::store::why(&e);
+                if self.failing.swap(true, Ordering::Relaxed) {
+                    log::debug!("keeping a posted update in Redis failed: {why}");
+                } else {
+                    log::warn!(
+                        "keeping a posted update in Redis failed: {why}; posts are answered 503 \
+                         (Telegram posts them again) until Redis answers"
+                    );
+                }
+                Err(NotAccepted)
+            }
+        }
     }
 }
 
@@ -202,19 +239,31 @@ impl Feed {
 
 /// Starts webhook mode: listens on `WEBHOOK_LISTEN`, then registers `WEBHOOK_URL` and the
 /// secret with `setWebhook` (retried while Telegram cannot be reached). The server stops
-/// taking posts at `stop`.
+/// taking posts at `stop`. With `shared` (several replicas), posted updates go to the shared
+/// journal, and the feed takes what this replica reads from it.
 pub async fn start(
     bot: &Bot,
     config: &Webhook,
     journal: JournalHandle,
+    shared: Option<Arc<RedisJournal>>,
     stop: CancellationToken,
 ) -> Result<Feed, RunError> {
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
         RunError::Setup(format!("WEBHOOK_LISTEN: cannot listen on {}: {e}", config.listen))
     })?;
     let (tx, rx) = mpsc::channel(QUEUE);
-    let accept = Journaled { journal, queue: tx, recent: Default::default() };
-    let app = router(config.url.path(), config.secret.expose(), accept);
+    let path = config.url.path();
+    let app = match shared {
+        None => {
+            let accept = Journaled { journal, queue: tx, recent: Default::default() };
+            router(path, config.secret.expose(), accept)
+        }
+        Some(shared) => {
+            Arc::clone(&shared).consume(tx, stop.clone());
+            let accept = SharedJournaled { journal: shared, failing: Default::default() };
+            router(path, config.secret.expose(), accept)
+        }
+    };
     tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await });

@@ -13,6 +13,7 @@ pub mod fake_api;
 pub mod http;
 pub mod oracle;
 pub mod process;
+pub mod replicas;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,10 @@
 //! (or once it is known to need none), and every update still kept is handled again at the
 //! next start, in order.
 //!
-//! The store sits behind the small, blocking [`Journal`] trait ([`SqliteJournal`] now; a shared
-//! store for several replicas later). The bot talks to it through a [`JournalHandle`], which
-//! runs the store on a thread of its own, so the async runtime never waits on a disk.
+//! The store sits behind the small, blocking [`Journal`] trait ([`SqliteJournal`]), run on a
+//! thread of its own so the async runtime never waits on a disk; or it is shared by several
+//! replicas ([`SharedJournal`]: Redis, see `ops::store::journal`), which takes updates in and
+//! hands them out itself. The bot talks to either through a [`JournalHandle`].
 
 mod sqlite;
 
@@ -50,6 +51,23 @@ pub trait Journal: Send + 'static {
     fn replay(&mut self) -> Result<Vec<Entry>, JournalError>;
 }
 
+/// A journal shared by several replicas (Redis): updates come in and go out through it
+/// directly; the handle only tells it when an update is finished.
+pub trait SharedJournal: Send + Sync + 'static {
+    /// Forgets an update whose work is done. Does not wait.
+    fn forget(&self, update_id: i64);
+
+    /// Waits until every update forgotten so far is written (or given up).
+    fn flush(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>;
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// The journal's own thread.
+    Thread(mpsc::Sender<Command>),
+    Shared(Arc<dyn SharedJournal>),
+}
+
 enum Command {
     Append(Vec<(i64, String)>, tokio::sync::oneshot::Sender<Result<(), JournalError>>),
     Remove(i64),
@@ -69,7 +87,7 @@ struct Flags {
 /// own thread. Cheap to clone.
 #[derive(Clone)]
 pub struct JournalHandle {
-    commands: mpsc::Sender<Command>,
+    backend: Backend,
     flags: Arc<Flags>,
 }
 
@@ -78,8 +96,19 @@ impl JournalHandle {
     pub fn spawn(journal: Box<dyn Journal>) -> std::io::Result<JournalHandle> {
         let (commands, inbox) = mpsc::channel();
         std::thread::Builder::new().name("journal".into()).spawn(move || serve(journal, inbox))?;
+        Ok(JournalHandle::with(Backend::Thread(commands)))
+    }
+
+    /// A handle on a journal shared by several replicas: its updates come in and go out
+    /// through it, so [`JournalHandle::append`] and [`JournalHandle::replay`] have nothing to do.
+    #[must_use]
+    pub fn shared(journal: Arc<dyn SharedJournal>) -> JournalHandle {
+        JournalHandle::with(Backend::Shared(journal))
+    }
+
+    fn with(backend: Backend) -> JournalHandle {
         let flags = Arc::new(Flags { holding: AtomicBool::new(false), unfinished: 0.into() });
-        Ok(JournalHandle { commands, flags })
+        JournalHandle { backend, flags }
     }
 
     /// Keeps `updates` durably; returns once they are on disk.
@@ -94,6 +123,9 @@ impl JournalHandle {
 
     /// Every update kept, oldest first (see [`Journal::replay`]).
     pub async fn replay(&self) -> Result<Vec<Entry>, JournalError> {
+        if let Backend::Shared(_) = &self.backend {
+            return Ok(Vec::new());
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Command::Replay(tx))?;
         rx.await.map_err(|_| gone())?
@@ -103,12 +135,20 @@ impl JournalHandle {
     /// not wait: removals are written in batches.
     pub fn remove(&self, update_id: i64) {
         if !self.flags.holding.load(Ordering::SeqCst) {
-            let _ = self.send(Command::Remove(update_id));
+            match &self.backend {
+                Backend::Thread(_) => {
+                    let _ = self.send(Command::Remove(update_id));
+                }
+                Backend::Shared(journal) => journal.forget(update_id),
+            }
         }
     }
 
     /// Waits until everything asked of the journal so far is written.
     pub async fn flush(&self) {
+        if let Backend::Shared(journal) = &self.backend {
+            return journal.flush().await;
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         if self.send(Command::Flush(tx)).is_ok() {
             let _ = rx.await;
@@ -138,7 +178,12 @@ impl JournalHandle {
     }
 
     fn send(&self, command: Command) -> Result<(), JournalError> {
-        self.commands.send(command).map_err(|_| gone())
+        match &self.backend {
+            Backend::Thread(commands) => commands.send(command).map_err(|_| gone()),
+            Backend::Shared(_) => {
+                Err(JournalError("the shared journal takes updates in through the webhook".into()))
+            }
+        }
     }
 }
 
