@@ -368,6 +368,12 @@ async fn serve(
 
     // What an earlier run left unanswered comes first.
     let replay = replayed(&journal).await;
+    // That run may have used these chats' bursts just before it stopped: pace their replies
+    // from the first one on, as Telegram still counts what it sent.
+    let now = tokio::time::Instant::now();
+    for chat in replay.iter().filter_map(Update::chat) {
+        shared.gate.hold(chat.id.0, now);
+    }
     // The dispatcher asks `getMe` again before listening; should Telegram fail just then, wait
     // and start listening again rather than stop.
     loop {
