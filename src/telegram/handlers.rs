@@ -111,6 +111,17 @@ where
     }
 }
 
+/// The per-person flood limit on messages and commands, a filter of the handler tree in front
+/// of every message handler (see `schema.rs`): false when the message is over the limit, after
+/// the one calm notice.
+pub(super) async fn message_within_limit<R>(bot: R, msg: Message, shared: Arc<Shared>) -> bool
+where
+    R: TelegramApi,
+{
+    let (chat, user, date) = (msg.chat.id, msg.from.as_ref(), msg.date.timestamp());
+    within_limit(&bot, &shared, chat, user, date, Flow::Messages).await
+}
+
 /// Test hook, compiled into debug builds only (what `cargo test` runs), never into a release
 /// build: when `FAQBOT_TEST_PANIC_ON` is set and a message's text equals it, the handler
 /// panics, quoting the text as a careless slice or `unwrap` would. `tests/resilience.rs` uses it
@@ -135,11 +146,6 @@ where
     R: TelegramApi,
 {
     let work = async {
-        let date = msg.date.timestamp();
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages).await
-        {
-            return Ok(());
-        }
         let engine = shared.engine();
         let lang = hinted_language(&engine, &shared, msg.from.as_ref()).await;
         log::info!(
@@ -164,11 +170,6 @@ where
     R: TelegramApi,
 {
     let work = async {
-        let date = msg.date.timestamp();
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages).await
-        {
-            return Ok(());
-        }
         let engine = shared.engine();
         let hinted = hinted_language(&engine, &shared, msg.from.as_ref()).await;
         let tag = chat_tag(msg.chat.id);
@@ -234,11 +235,6 @@ where
     R: TelegramApi,
 {
     let work = async {
-        let date = msg.date.timestamp();
-        if !within_limit(&bot, &shared, msg.chat.id, msg.from.as_ref(), date, Flow::Messages).await
-        {
-            return Ok(());
-        }
         let tag = chat_tag(msg.chat.id);
         let name = format!("{cmd:?}").to_lowercase();
         // Private chats only: the replies name files on the server, not for a group to read.

@@ -7,11 +7,14 @@ use teloxide::utils::command::BotCommands;
 
 use super::address::is_addressed;
 use super::commands::{Command, OperatorCommand};
-use super::handlers::{on_callback, on_command, on_message, on_operator_command};
+use super::handlers::{
+    message_within_limit, on_callback, on_command, on_message, on_operator_command,
+};
 use super::*;
 
-/// The whole handler tree, generic over the requester. Every handler catches its own panics
-/// and applies the per-person flood limit.
+/// The whole handler tree, generic over the requester. Every handler catches its own panics;
+/// messages over the per-person flood limit stop at the filter in front of their handlers (taps
+/// have a limit of their own, in `on_callback`).
 #[must_use]
 pub fn handler_tree<R>() -> UpdateHandler<HandlerError>
 where
@@ -19,6 +22,7 @@ where
 {
     let messages = Update::filter_message()
         .filter(|msg: Message, me: Me| is_addressed(&msg, &me))
+        .filter_async(message_within_limit::<R>)
         .branch(
             dptree::filter_map(|msg: Message, me: Me| {
                 let name = me.user.username.clone().unwrap_or_default();
