@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::fake_api::{FakeApi, Faults, TOKEN};
-use common::http::{free_addr, get, post_webhook};
+use common::http::{free_addr, get, metric_value, post_webhook};
 use common::process::BotProcess;
 use common::{assert_no_violations, assert_private, faqbot, oracle, shipped_faq, stderr};
 use common::{CLOSURE_QUESTION, REPLY_TIMEOUT};
@@ -109,14 +109,6 @@ async fn webhook_refuses_posts_without_the_secret_and_malformed_ones_and_keeps_s
     assert_private(&log, &[CLOSURE_QUESTION.to_string()], &[1000711, 1000712]);
 }
 
-/// The value of the series `name` (with its labels) in a Prometheus text, 0 when absent.
-fn value(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_metrics_while_polling() {
     let metrics_at = free_addr();
@@ -142,7 +134,7 @@ async fn healthz_and_metrics_while_polling() {
     ] {
         assert!(before.contains(&format!("# TYPE {name} ")), "{name} missing:\n{before}");
     }
-    assert_eq!(value(&before, "faqbot_questions_total{outcome=\"answer\"}"), 0.0);
+    assert_eq!(metric_value(&before, "faqbot_questions_total{outcome=\"answer\"}"), 0.0);
 
     api.push_text(1000721, CLOSURE_QUESTION);
     api.push_text(
@@ -155,25 +147,25 @@ async fn healthz_and_metrics_while_polling() {
     let mut after = String::new();
     for _ in 0..100 {
         after = get(metrics_at, "/metrics").await.1;
-        if value(&after, "faqbot_replies_sent_total") >= 2.0
-            && value(&after, "faqbot_replies_waiting") == 0.0
+        if metric_value(&after, "faqbot_replies_sent_total") >= 2.0
+            && metric_value(&after, "faqbot_replies_waiting") == 0.0
         {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(value(&after, "faqbot_questions_total{outcome=\"answer\"}"), 1.0, "{after}");
+    assert_eq!(metric_value(&after, "faqbot_questions_total{outcome=\"answer\"}"), 1.0, "{after}");
     // Per topic: a series once the topic was answered.
     assert!(after.contains("# TYPE faqbot_answers_total counter"), "{after}");
-    assert_eq!(value(&after, "faqbot_answers_total{topic=\"closure\"}"), 1.0, "{after}");
+    assert_eq!(metric_value(&after, "faqbot_answers_total{topic=\"closure\"}"), 1.0, "{after}");
     let questions: f64 = ["answer", "suggest", "small-talk", "fallback", "empty"]
         .iter()
-        .map(|o| value(&after, &format!("faqbot_questions_total{{outcome=\"{o}\"}}")))
+        .map(|o| metric_value(&after, &format!("faqbot_questions_total{{outcome=\"{o}\"}}")))
         .sum();
     assert_eq!(questions, 2.0, "{after}");
-    assert!(value(&after, "faqbot_replies_sent_total") >= 2.0, "{after}");
-    assert_eq!(value(&after, "faqbot_replies_waiting"), 0.0, "{after}");
-    assert_eq!(value(&after, "faqbot_journal_updates"), 0.0, "{after}");
+    assert!(metric_value(&after, "faqbot_replies_sent_total") >= 2.0, "{after}");
+    assert_eq!(metric_value(&after, "faqbot_replies_waiting"), 0.0, "{after}");
+    assert_eq!(metric_value(&after, "faqbot_journal_updates"), 0.0, "{after}");
     // Counts only: no text, name, username or id of anyone.
     for secret in
         ["1000721", "1000722", "Firstname", "username", "Здравствуйте", "994", "ICRC office"]
@@ -186,7 +178,7 @@ async fn healthz_and_metrics_while_polling() {
     bot.signal(libc::SIGHUP);
     assert!(bot.wait_log("SIGHUP: Reloaded", Duration::from_secs(20)).await, "{}", bot.stderr());
     let after = get(metrics_at, "/metrics").await.1;
-    assert_eq!(value(&after, "faqbot_reloads_total{result=\"ok\"}"), 1.0, "{after}");
+    assert_eq!(metric_value(&after, "faqbot_reloads_total{result=\"ok\"}"), 1.0, "{after}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,9 +220,9 @@ async fn webhook_mode_serves_health_and_counts_posts() {
     assert_eq!(post_webhook(listen, PATH, None, b"{}").await.0, 401);
     api.wait_sent(1000731, 1, REPLY_TIMEOUT).await.expect("an answer");
     let metrics = get(metrics_at, "/metrics").await.1;
-    assert_eq!(value(&metrics, "faqbot_webhook_posts_total{result=\"accepted\"}"), 1.0);
-    assert_eq!(value(&metrics, "faqbot_webhook_posts_total{result=\"unauthorized\"}"), 1.0);
-    assert_eq!(value(&metrics, "faqbot_questions_total{outcome=\"answer\"}"), 1.0);
+    assert_eq!(metric_value(&metrics, "faqbot_webhook_posts_total{result=\"accepted\"}"), 1.0);
+    assert_eq!(metric_value(&metrics, "faqbot_webhook_posts_total{result=\"unauthorized\"}"), 1.0);
+    assert_eq!(metric_value(&metrics, "faqbot_questions_total{outcome=\"answer\"}"), 1.0);
 }
 
 #[test]

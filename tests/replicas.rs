@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use common::fake_api::{FakeApi, Faults, Scripted, TOKEN};
-use common::http::{free_addr, get};
+use common::http::{free_addr, get, metric_value};
 use common::process::BotProcess;
 use common::replicas::{balancer, RedisServer};
 use common::{assert_private, oracle, shipped_faq, CLOSURE_QUESTION};
@@ -271,7 +271,7 @@ async fn redis_restarting_mid_run_loses_nothing_and_crashes_nothing() {
     let mut refused = 0.0;
     for r in &replicas {
         let (_, metrics) = get(r.metrics, "/metrics").await;
-        refused += value(&metrics, "faqbot_webhook_posts_total{result=\"unavailable\"}");
+        refused += metric_value(&metrics, "faqbot_webhook_posts_total{result=\"unavailable\"}");
     }
     println!("{refused} posts answered 503 while Redis was away");
     assert!(refused > 0.0, "no post met Redis away");
@@ -385,14 +385,6 @@ async fn reload_the_stats_and_what_a_person_chose_reach_every_replica() {
     assert!(status.success(), "exit status {status}:\n{}", replicas[0].bot.stderr());
     let after = 7_303_000_097;
     assert_eq!(ask(&api, lb, after, CLOSURE_QUESTION, new.len()).await, new);
-}
-
-/// The value of the series `series` (with its labels) in a Prometheus text, 0 when absent.
-fn value(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,3 +62,11 @@ pub async fn post_webhook(
     }
     request(addr, "POST", path, &headers, body).await
 }
+
+/// The value of the series `series` (with its labels) in a Prometheus text, 0 when absent.
+pub fn metric_value(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
