@@ -9,8 +9,8 @@ use super::*;
 
 /// Each word's similar terms, computed once per message, and what is left of its typo budget.
 pub(super) struct Similar {
-    cache: HashMap<String, Vec<(u32, f32)>>,
-    budget: usize,
+    pub(super) cache: HashMap<String, Vec<(u32, f32)>>,
+    pub(super) budget: usize,
 }
 
 impl Index {
@@ -173,7 +173,7 @@ impl Index {
     /// something else) and the rest alone still match a topic, what the background words alone
     /// contribute is discounted: each topic scores the better of the rest alone and its whole
     /// score less the discount.
-    fn score_in_context(
+    pub(super) fn score_in_context(
         &self,
         words: &[String],
         similar: &mut Similar,
@@ -267,6 +267,9 @@ impl Index {
                 empty: true,
                 language,
                 truncated,
+                coverage: 0.0,
+                unknown: 0.0,
+                content_words: 0,
             };
         }
         let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
@@ -288,6 +291,46 @@ impl Index {
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
         ranked.truncate(REPORTED_TOPICS);
-        Scored { ranked, small_talk: self.small_talk(&words), empty: false, language, truncated }
+        let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
+        let (coverage, unknown, content_words) = self.coverage(&words, &similar, topic);
+        Scored {
+            ranked,
+            small_talk: self.small_talk(&words),
+            empty: false,
+            language,
+            truncated,
+            coverage,
+            unknown,
+            content_words,
+        }
+    }
+
+    /// The shares of the words' weight (as [`Index::score`] weighs them) held by words similar
+    /// to a term of the topic's vocabulary, and by words similar to no term at all; and how many
+    /// distinct content words there are. Reads the similar terms from the cache that scoring the
+    /// same words filled (a word missing from it counts as unknown).
+    fn coverage(&self, words: &[String], similar: &Similar, topic: u32) -> (f32, f32, usize) {
+        let mut seen = HashSet::default();
+        let (mut total, mut covered, mut unknown, mut count) = (0.0, 0.0, 0.0, 0);
+        for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
+            count += 1;
+            let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
+            let Some(&(first, _)) = m.first() else {
+                let weight = self.mean_idf * self.params.unknown_weight;
+                total += weight;
+                unknown += weight;
+                continue;
+            };
+            let weight = self.idf[first as usize];
+            total += weight;
+            if m.iter().any(|&(t, _)| self.term_topics[t as usize].binary_search(&topic).is_ok()) {
+                covered += weight;
+            }
+        }
+        if total > 0.0 {
+            (covered / total, unknown / total, count)
+        } else {
+            (0.0, 0.0, count)
+        }
     }
 }
