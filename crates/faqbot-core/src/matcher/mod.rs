@@ -35,6 +35,10 @@ const TYPO_BUDGET: usize = 6_000;
 /// Weight of a question sentence's own score against the whole message's (measured on the
 /// development parts: 0.8, 0.9 and 1.0 tried; 1.0 answers more but wrongly more often).
 const QUESTION_WEIGHT: f32 = 0.9;
+/// A question sentence with at most this many content words is scored together with the
+/// sentence before it (measured on the development parts: 1, 2, 3, 4 and all tried; more took
+/// the story's words into short questions that were clear alone).
+const CONTEXT_FREE_WORDS: usize = 1;
 /// A term is a background word when it is in at least this many phrasings of the background
 /// topics, and at least this share of all its phrasings are theirs (measured on the
 /// development parts: shares 0.3, 0.5, 0.7 and 0.9 tried; lower shares take words that other

@@ -279,7 +279,15 @@ impl Index {
         let segments = text::question_sentences(message);
         if !segments.is_empty() && text::sentence_count(message) > 1 {
             for seg in segments {
-                let seg_words = text::words(seg);
+                let mut seg_words = text::words(seg);
+                // A question of one content word or none ("what do we do?", "who do we
+                // contact for this?") says what it asks only with the sentence before it.
+                let content = seg_words.iter().filter(|w| !self.stop_words.contains(*w)).count();
+                if content <= CONTEXT_FREE_WORDS {
+                    let mut with_context = text::words(sentence_before(message, seg));
+                    with_context.append(&mut seg_words);
+                    seg_words = with_context;
+                }
                 for (topic, s) in self.score_in_context(&seg_words, &mut similar, None) {
                     let s = s * QUESTION_WEIGHT;
                     match ranked.iter_mut().find(|r| r.0 == topic) {
@@ -332,5 +340,42 @@ impl Index {
         } else {
             (0.0, 0.0, count)
         }
+    }
+}
+
+/// Ends of sentences, as `text` splits them.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '\n' | '\u{0589}' | '\u{FF1F}' | '\u{FF01}' | '…' | ';')
+}
+
+/// The sentence before `sentence`, a slice of `message` (empty for the first sentence).
+fn sentence_before<'a>(message: &'a str, sentence: &str) -> &'a str {
+    let start = (sentence.as_ptr() as usize)
+        .checked_sub(message.as_ptr() as usize)
+        .filter(|&i| i + sentence.len() <= message.len() && message.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = message[..start].trim_end_matches(|c: char| ends_sentence(c) || c.is_whitespace());
+    let from = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| ends_sentence(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &before[from..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence_before;
+
+    #[test]
+    fn the_sentence_before_a_question() {
+        let m = "We live in Baku. My father went missing in Iraq. Who do we ask?";
+        let q = &m[m.find("Who").unwrap()..];
+        assert_eq!(sentence_before(m, q).trim(), "My father went missing in Iraq");
+        assert_eq!(sentence_before(m, &m[..16]), "", "the first sentence has none");
+        let hy = "Տղաս կորել է։ Ի՞նչ անենք";
+        let q = &hy[hy.find('Ի').unwrap()..];
+        assert_eq!(sentence_before(hy, q), "Տղաս կորել է");
+        assert_eq!(sentence_before("a?", "elsewhere"), "", "not a slice of the message");
     }
 }
