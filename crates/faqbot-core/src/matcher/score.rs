@@ -299,6 +299,16 @@ impl Index {
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
         ranked.truncate(REPORTED_TOPICS);
+        // Two topics too close to answer either: the one whose own words hold more of the
+        // message is offered first (the closure's words around a question about something
+        // else gave `closure` the higher score).
+        if let [(t1, s1), (t2, s2), ..] = ranked[..] {
+            if s1 - s2 < self.thresholds.margin as f32
+                && self.lead(&words, &similar, t2 as u32, t1 as u32) >= CLOSE_CALL_LEAD
+            {
+                ranked.swap(0, 1);
+            }
+        }
         let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
         let (coverage, unknown, content_words) = self.coverage(&words, &similar, topic);
         Scored {
@@ -310,6 +320,35 @@ impl Index {
             coverage,
             unknown,
             content_words,
+        }
+    }
+
+    /// The share of the words' weight held by words that topic `a`'s vocabulary contains and
+    /// `b`'s does not, less the share of those that `b`'s contains and `a`'s does not.
+    fn lead(&self, words: &[String], similar: &Similar, a: u32, b: u32) -> f32 {
+        let mut seen = HashSet::default();
+        let (mut total, mut lead) = (0.0, 0.0);
+        for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
+            let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
+            let Some(&(first, _)) = m.first() else {
+                total += self.mean_idf * self.params.unknown_weight;
+                continue;
+            };
+            let weight = self.idf[first as usize];
+            total += weight;
+            let has = |topic: u32| {
+                m.iter().any(|&(t, _)| self.term_topics[t as usize].binary_search(&topic).is_ok())
+            };
+            match (has(a), has(b)) {
+                (true, false) => lead += weight,
+                (false, true) => lead -= weight,
+                _ => {}
+            }
+        }
+        if total > 0.0 {
+            lead / total
+        } else {
+            0.0
         }
     }
 
@@ -366,6 +405,40 @@ fn sentence_before<'a>(message: &'a str, sentence: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::sentence_before;
+    use crate::matcher::{Index, Outcome};
+
+    #[test]
+    fn a_close_call_offers_first_the_topic_whose_words_hold_more_of_the_message() {
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let id = |name: &str| faq.topics.iter().position(|t| t.id == name).expect(name);
+        let index = Index::build(&faq);
+        let message = "now that the office in baku has closed, who will keep searching for my missing father?";
+        let s = index.scored(message);
+        let (first, second) = (s.ranked[0], s.ranked[1]);
+        assert_eq!((first.0, second.0), (id("missing-search"), id("closure")), "{s:?}");
+        // The order changed, not the scores: the closure's words scored higher.
+        assert!(first.1 < second.1 && second.1 - first.1 < faq.thresholds.margin as f32, "{s:?}");
+        assert_eq!(
+            index.classify(message).outcome,
+            Outcome::Suggest(s.ranked.iter().take(3).map(|r| r.0).collect())
+        );
+        let words = crate::text::words(message);
+        let similar = {
+            let mut similar = super::Similar::new();
+            for w in &words {
+                similar.terms(&index, w);
+            }
+            similar
+        };
+        let (a, b) = (id("missing-search") as u32, id("closure") as u32);
+        let lead = index.lead(&words, &similar, a, b);
+        assert!(lead >= crate::matcher::CLOSE_CALL_LEAD, "{lead}");
+        assert_eq!(lead, -index.lead(&words, &similar, b, a));
+        // A clear message keeps its best topic first.
+        let clear = index.scored("who will keep searching for the missing now?");
+        assert_eq!(clear.ranked[0].0, id("missing-search"), "{clear:?}");
+        assert!(clear.ranked[0].1 >= clear.ranked[1].1);
+    }
 
     #[test]
     fn the_sentence_before_a_question() {
