@@ -7,8 +7,9 @@ use std::path::Path;
 use faqbot::reply::Engine;
 use faqbot::tools::eval::{judge, read_cases, tally};
 
-/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.976, confident-but-wrong 0.000,
-/// out of scope answered 0.020, answered or offered 1.000 (answered right 0.782).
+/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.976, confident-but-wrong 0.012,
+/// out of scope answered 0.020, answered or offered 0.988, answered right 0.847 (round 2: 0.976,
+/// 0.000, 0.020, 1.000, 0.782).
 const FLOOR_TOP1: f64 = 0.92;
 const FLOOR_LANG_TOP1: f64 = 0.85;
 const CEILING_WRONG: f64 = 0.02;
@@ -44,12 +45,13 @@ fn matching_accuracy_stays_above_the_floors() {
 /// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
 /// tuned on). Issue 11's goals are answered right 0.85 (0.80 per language), ranked first 0.93,
 /// offered 0.98, wrong 0.02, out of scope answered 0.03; the matcher does not reach them yet.
-/// Measured with the shipped faq.json: answered right 0.452, ranked first 0.841, offered 0.966,
-/// answered wrongly 0.014, out of scope answered 0.038 (round 1: 0.442, 0.798, 0.928, 0.019,
-/// 0.038). These floors sit a little below that (the ceilings a little above), so a regression
-/// fails; raise them as matching improves.
-const REAL_FLOOR_ANSWERED: f64 = 0.44;
-const REAL_FLOOR_RANKED: f64 = 0.82;
+/// Measured with the shipped faq.json (round 3): answered right 0.514, ranked first 0.885,
+/// offered 0.966, answered wrongly 0.014, out of scope answered 0.038 (round 2: 0.452, 0.856,
+/// 0.971, 0.014, 0.038; round 1: 0.442, 0.798, 0.928, 0.019, 0.038). These floors sit a little
+/// below that (the ceilings a little above), so a regression fails; raise them as matching
+/// improves.
+const REAL_FLOOR_ANSWERED: f64 = 0.50;
+const REAL_FLOOR_RANKED: f64 = 0.87;
 const REAL_FLOOR_OFFERED: f64 = 0.95;
 const REAL_CEILING_WRONG: f64 = 0.02;
 const REAL_CEILING_OOS: f64 = 0.05;

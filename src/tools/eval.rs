@@ -64,6 +64,10 @@ pub struct EvalArgs {
     /// parts only).
     #[arg(long)]
     pub scores: bool,
+    /// Print each question's features of its best topic (development parts only), one
+    /// tab-separated line each: lang, kind, expected, best topic, then name=value pairs.
+    #[arg(long)]
+    pub features: bool,
 }
 
 /// One labelled question.
@@ -333,6 +337,25 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let mut line = format!("{}\t{}\t{}", c.lang, c.kind, expected);
             for (topic, score) in &s.ranked {
                 line.push_str(&format!("\t{}\t{score:.4}", faq.topics[*topic].id));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        return 0;
+    }
+    if args.features {
+        for c in &cases {
+            let expected =
+                if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") };
+            let best = engine.index.scored(&c.question).ranked.first().map(|r| r.0);
+            let mut line = format!(
+                "{}\t{}\t{}\t{}",
+                c.lang,
+                c.kind,
+                expected,
+                best.map_or("-", |t| faq.topics[t].id.as_str())
+            );
+            for (name, value) in engine.index.features(&c.question) {
+                line.push_str(&format!("\t{name}={value:.4}"));
             }
             let _ = writeln!(out, "{line}");
         }

@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::faq::{Faq, Thresholds};
 use crate::text;
 
-use super::similar::{deletion_key, for_each_deletion};
+use super::similar::{deletion_key, for_each_deletion, latin_fold};
 use super::*;
 
 pub(super) struct Phrasing {
@@ -38,6 +38,9 @@ pub struct Index {
     /// Length in characters of the longest term: a word more than two letters longer cannot
     /// be a typo of any term, so the typo search skips it.
     pub(super) max_term_chars: usize,
+    /// Folded Latin spelling → the terms of at least [`MIN_FUZZY_CHARS`] letters that fold
+    /// to it (see `similar::latin_fold`).
+    pub(super) folds: HashMap<String, Vec<u32>>,
     /// Term → phrasings containing it.
     pub(super) postings: Vec<Vec<u32>>,
     /// Term → topics using it as a keyword.
@@ -216,6 +219,14 @@ impl Index {
             })
             .collect();
         let max_term_chars = terms.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+        let mut folds: HashMap<String, Vec<u32>> = HashMap::default();
+        for (id, term) in terms.iter().enumerate() {
+            if term.len() >= MIN_FUZZY_CHARS {
+                if let Some(f) = latin_fold(term) {
+                    folds.entry(f).or_default().push(id as u32);
+                }
+            }
+        }
         let mut sorted: Vec<u32> = (0..terms.len() as u32).collect();
         sorted.sort_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
         let mut deletions: Vec<(u64, u32)> = Vec::new();
@@ -244,6 +255,7 @@ impl Index {
             deletion_terms,
             deletions,
             max_term_chars,
+            folds,
             postings,
             keyword_topics,
             term_topics,

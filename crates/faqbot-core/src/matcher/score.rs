@@ -9,8 +9,8 @@ use super::*;
 
 /// Each word's similar terms, computed once per message, and what is left of its typo budget.
 pub(super) struct Similar {
-    cache: HashMap<String, Vec<(u32, f32)>>,
-    budget: usize,
+    pub(super) cache: HashMap<String, Vec<(u32, f32)>>,
+    pub(super) budget: usize,
 }
 
 impl Index {
@@ -173,7 +173,7 @@ impl Index {
     /// something else) and the rest alone still match a topic, what the background words alone
     /// contribute is discounted: each topic scores the better of the rest alone and its whole
     /// score less the discount.
-    fn score_in_context(
+    pub(super) fn score_in_context(
         &self,
         words: &[String],
         similar: &mut Similar,
@@ -267,6 +267,9 @@ impl Index {
                 empty: true,
                 language,
                 truncated,
+                coverage: 0.0,
+                unknown: 0.0,
+                content_words: 0,
             };
         }
         let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
@@ -276,7 +279,15 @@ impl Index {
         let segments = text::question_sentences(message);
         if !segments.is_empty() && text::sentence_count(message) > 1 {
             for seg in segments {
-                let seg_words = text::words(seg);
+                let mut seg_words = text::words(seg);
+                // A question of one content word or none ("what do we do?", "who do we
+                // contact for this?") says what it asks only with the sentence before it.
+                let content = seg_words.iter().filter(|w| !self.stop_words.contains(*w)).count();
+                if content <= CONTEXT_FREE_WORDS {
+                    let mut with_context = text::words(sentence_before(message, seg));
+                    with_context.append(&mut seg_words);
+                    seg_words = with_context;
+                }
                 for (topic, s) in self.score_in_context(&seg_words, &mut similar, None) {
                     let s = s * QUESTION_WEIGHT;
                     match ranked.iter_mut().find(|r| r.0 == topic) {
@@ -288,6 +299,156 @@ impl Index {
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
         ranked.truncate(REPORTED_TOPICS);
-        Scored { ranked, small_talk: self.small_talk(&words), empty: false, language, truncated }
+        // Two topics too close to answer either: the one whose own words hold more of the
+        // message is offered first (the closure's words around a question about something
+        // else gave `closure` the higher score).
+        if let [(t1, s1), (t2, s2), ..] = ranked[..] {
+            if s1 - s2 < self.thresholds.margin as f32
+                && self.lead(&words, &similar, t2 as u32, t1 as u32) >= CLOSE_CALL_LEAD
+            {
+                ranked.swap(0, 1);
+            }
+        }
+        let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
+        let (coverage, unknown, content_words) = self.coverage(&words, &similar, topic);
+        Scored {
+            ranked,
+            small_talk: self.small_talk(&words),
+            empty: false,
+            language,
+            truncated,
+            coverage,
+            unknown,
+            content_words,
+        }
+    }
+
+    /// The share of the words' weight held by words that topic `a`'s vocabulary contains and
+    /// `b`'s does not, less the share of those that `b`'s contains and `a`'s does not.
+    fn lead(&self, words: &[String], similar: &Similar, a: u32, b: u32) -> f32 {
+        let mut seen = HashSet::default();
+        let (mut total, mut lead) = (0.0, 0.0);
+        for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
+            let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
+            let Some(&(first, _)) = m.first() else {
+                total += self.mean_idf * self.params.unknown_weight;
+                continue;
+            };
+            let weight = self.idf[first as usize];
+            total += weight;
+            let has = |topic: u32| {
+                m.iter().any(|&(t, _)| self.term_topics[t as usize].binary_search(&topic).is_ok())
+            };
+            match (has(a), has(b)) {
+                (true, false) => lead += weight,
+                (false, true) => lead -= weight,
+                _ => {}
+            }
+        }
+        if total > 0.0 {
+            lead / total
+        } else {
+            0.0
+        }
+    }
+
+    /// The shares of the words' weight (as [`Index::score`] weighs them) held by words similar
+    /// to a term of the topic's vocabulary, and by words similar to no term at all; and how many
+    /// distinct content words there are. Reads the similar terms from the cache that scoring the
+    /// same words filled (a word missing from it counts as unknown).
+    fn coverage(&self, words: &[String], similar: &Similar, topic: u32) -> (f32, f32, usize) {
+        let mut seen = HashSet::default();
+        let (mut total, mut covered, mut unknown, mut count) = (0.0, 0.0, 0.0, 0);
+        for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
+            count += 1;
+            let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
+            let Some(&(first, _)) = m.first() else {
+                let weight = self.mean_idf * self.params.unknown_weight;
+                total += weight;
+                unknown += weight;
+                continue;
+            };
+            let weight = self.idf[first as usize];
+            total += weight;
+            if m.iter().any(|&(t, _)| self.term_topics[t as usize].binary_search(&topic).is_ok()) {
+                covered += weight;
+            }
+        }
+        if total > 0.0 {
+            (covered / total, unknown / total, count)
+        } else {
+            (0.0, 0.0, count)
+        }
+    }
+}
+
+/// Ends of sentences, as `text` splits them.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '\n' | '\u{0589}' | '\u{FF1F}' | '\u{FF01}' | '…' | ';')
+}
+
+/// The sentence before `sentence`, a slice of `message` (empty for the first sentence).
+fn sentence_before<'a>(message: &'a str, sentence: &str) -> &'a str {
+    let start = (sentence.as_ptr() as usize)
+        .checked_sub(message.as_ptr() as usize)
+        .filter(|&i| i + sentence.len() <= message.len() && message.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = message[..start].trim_end_matches(|c: char| ends_sentence(c) || c.is_whitespace());
+    let from = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| ends_sentence(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &before[from..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence_before;
+    use crate::matcher::{Index, Outcome};
+
+    #[test]
+    fn a_close_call_offers_first_the_topic_whose_words_hold_more_of_the_message() {
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let id = |name: &str| faq.topics.iter().position(|t| t.id == name).expect(name);
+        let index = Index::build(&faq);
+        let message = "now that the office in baku has closed, who will keep searching for my missing father?";
+        let s = index.scored(message);
+        let (first, second) = (s.ranked[0], s.ranked[1]);
+        assert_eq!((first.0, second.0), (id("missing-search"), id("closure")), "{s:?}");
+        // The order changed, not the scores: the closure's words scored higher.
+        assert!(first.1 < second.1 && second.1 - first.1 < faq.thresholds.margin as f32, "{s:?}");
+        assert_eq!(
+            index.classify(message).outcome,
+            Outcome::Suggest(s.ranked.iter().take(3).map(|r| r.0).collect())
+        );
+        let words = crate::text::words(message);
+        let similar = {
+            let mut similar = super::Similar::new();
+            for w in &words {
+                similar.terms(&index, w);
+            }
+            similar
+        };
+        let (a, b) = (id("missing-search") as u32, id("closure") as u32);
+        let lead = index.lead(&words, &similar, a, b);
+        assert!(lead >= crate::matcher::CLOSE_CALL_LEAD, "{lead}");
+        assert_eq!(lead, -index.lead(&words, &similar, b, a));
+        // A clear message keeps its best topic first.
+        let clear = index.scored("who will keep searching for the missing now?");
+        assert_eq!(clear.ranked[0].0, id("missing-search"), "{clear:?}");
+        assert!(clear.ranked[0].1 >= clear.ranked[1].1);
+    }
+
+    #[test]
+    fn the_sentence_before_a_question() {
+        let m = "We live in Baku. My father went missing in Iraq. Who do we ask?";
+        let q = &m[m.find("Who").unwrap()..];
+        assert_eq!(sentence_before(m, q).trim(), "My father went missing in Iraq");
+        assert_eq!(sentence_before(m, &m[..16]), "", "the first sentence has none");
+        let hy = "Տղաս կորել է։ Ի՞նչ անենք";
+        let q = &hy[hy.find('Ի').unwrap()..];
+        assert_eq!(sentence_before(hy, q), "Տղաս կորել է");
+        assert_eq!(sentence_before("a?", "elsewhere"), "", "not a slice of the message");
     }
 }

@@ -37,6 +37,66 @@ pub(super) fn prefix_chars(word: &str, n: usize) -> &str {
     }
 }
 
+/// The spelling-free form of a word typed in Latin letters: the alternations people use for
+/// Armenian, Russian and Azerbaijani letters are folded to one letter each (`kh`, `gh`, `h`,
+/// `x` → `x`; `zh` → `j`; `ts`, `ch` → `c`; `sh`, `sch`, `shch` → `s`; `q` → `k`; `y`, and
+/// `j` before a vowel or at the end → `i`; a first `ye`/`je` → `e`, a first `vo` → `o`), and
+/// doubled letters to one: `handznajoghovi` and `handznajoxovi`, `zakrylsya` and `zakrilsja`,
+/// `qardashim` and `qardasim` fold alike. `None` for words with other letters.
+pub(super) fn latin_fold(word: &str) -> Option<String> {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let b = word.as_bytes();
+    let mut i = 0;
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    if b.starts_with(b"ye") || b.starts_with(b"je") {
+        out.push(b'e');
+        i = 2;
+    } else if b.starts_with(b"vo") {
+        out.push(b'o');
+        i = 2;
+    }
+    while i < b.len() {
+        let rest = &b[i..];
+        let (letter, used) = if rest.starts_with(b"shch") {
+            (b's', 4)
+        } else if rest.starts_with(b"sch") {
+            (b's', 3)
+        } else {
+            match (rest[0], rest.get(1).copied()) {
+                (b's', Some(b'h')) => (b's', 2),
+                (b'c', Some(b'h')) | (b't', Some(b's')) => (b'c', 2),
+                (b'z', Some(b'h')) => (b'j', 2),
+                (b'k' | b'g', Some(b'h')) => (b'x', 2),
+                (b'h', _) => (b'x', 1),
+                (b'q', _) => (b'k', 1),
+                (b'y', _) => (b'i', 1),
+                (c, _) => (c, 1),
+            }
+        };
+        if out.last() != Some(&letter) {
+            out.push(letter);
+        }
+        i += used;
+    }
+    // `j` before a vowel or at the end is the `y` of `ya`, `yu`, `-iy`.
+    let mut folded: Vec<u8> = Vec::with_capacity(out.len());
+    for (k, &c) in out.iter().enumerate() {
+        let c = match (c, out.get(k + 1)) {
+            (b'j', None | Some(b'a' | b'e' | b'o' | b'u')) => b'i',
+            _ => c,
+        };
+        if folded.last() != Some(&c) {
+            folded.push(c);
+        }
+    }
+    String::from_utf8(folded).ok()
+}
+
+/// Similarity given to two different words that fold alike (see [`latin_fold`]).
+pub(super) const FOLD_SIM: f32 = 0.9;
+
 /// Similarity of a word and an inflected form of it (one is the other with an ending, or
 /// nearly), which all four languages use heavily; 0 when they are not.
 pub(super) fn stem_sim(a: &str, b: &str) -> f32 {
@@ -121,6 +181,14 @@ impl Index {
         }
         // A word the FAQ knows is spelled right; look for typos only in the others.
         let known = self.term_ids.contains_key(word);
+        // Another Latin spelling of a term (`handznajoghovi` for `handznajoxovi`).
+        if !known && len >= MIN_FUZZY_CHARS {
+            if let Some(ids) = latin_fold(word).and_then(|f| self.folds.get(&f)) {
+                for &t in ids {
+                    add(t, FOLD_SIM);
+                }
+            }
+        }
         if len >= MIN_FUZZY_CHARS && !known && len <= self.max_term_chars + 2 && *budget >= len {
             *budget -= len;
             let mut typo_candidates: Vec<u32> = Vec::new();
