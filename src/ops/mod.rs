@@ -5,6 +5,7 @@ pub mod config;
 pub mod gaps;
 pub mod journal;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod stats;
 pub mod store;

@@ -318,6 +318,8 @@ async fn serve(
             loop {
                 every.tick().await;
                 shared.forget_idle_chats();
+                // What a burst, a reload or the start left free goes back to the system.
+                crate::ops::memory::release_free_memory();
             }
         });
     }
