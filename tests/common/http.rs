@@ -9,8 +9,32 @@ use tokio::net::TcpStream;
 /// The header in which Telegram sends a webhook's secret.
 pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
-/// A free port of 127.0.0.1 (bound then released), for the bot to listen on.
+/// A free port of 127.0.0.1 (bound then released), for the bot or a server to listen on.
+///
+/// Taken below the kernel's ephemeral range (`ip_local_port_range`), where outgoing connections
+/// take their ports: a port from that range, released for the bot to bind, could meanwhile be
+/// taken by one of the many connections the tests make, and the bot would fail to start (seen
+/// twice in some thirty runs of `tests/replicas.rs`). Each call takes the next port of this
+/// process's own sequence, which starts at an offset given by its pid.
 pub fn free_addr() -> SocketAddr {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_from: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    const LOWEST: u32 = 15000;
+    if ephemeral_from > LOWEST + 1000 {
+        let span = ephemeral_from - LOWEST;
+        let start = std::process::id().wrapping_mul(7919) % span;
+        for _ in 0..span {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let port = LOWEST + (start + n) % span;
+            if let Ok(listener) = TcpListener::bind(("127.0.0.1", port as u16)) {
+                return listener.local_addr().unwrap();
+            }
+        }
+    }
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
