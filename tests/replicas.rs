@@ -100,6 +100,25 @@ fn tally(api: &FakeApi, ids: &[i64], expected: &[String]) -> Tally {
     t
 }
 
+/// Waits for every post to be taken and every person answered (up to a minute), then a little
+/// more, as late duplicates would come within the reclaim time: whether all were answered in
+/// time, how long since `started` that took, and the tally.
+async fn settle(
+    api: &FakeApi,
+    posts: Vec<tokio::task::JoinHandle<()>>,
+    ids: &[i64],
+    expected: &[String],
+    started: Instant,
+) -> (bool, Duration, Tally) {
+    for post in posts {
+        post.await.unwrap();
+    }
+    let done = all_answered(api, ids, expected, Duration::from_secs(60)).await;
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    (done, took, tally(api, ids, expected))
+}
+
 async fn all_answered(api: &FakeApi, ids: &[i64], expected: &[String], timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
@@ -132,14 +151,7 @@ async fn two_replicas_answer_150_people_once_within_the_limits_even_when_one_is_
     replicas[0].bot.signal(libc::SIGKILL);
     let killed_at = started.elapsed();
     let sent_before = api.state().sent.len();
-    for post in posts {
-        post.await.unwrap();
-    }
-    let done = all_answered(&api, &ids, &expected, Duration::from_secs(60)).await;
-    let took = started.elapsed();
-    // Late duplicates, if any, would come within the reclaim time.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let t = tally(&api, &ids, &expected);
+    let (done, took, t) = settle(&api, posts, &ids, &expected, started).await;
     let survivor = &replicas[1];
     println!(
         "two replicas, one killed with SIGKILL at {killed_at:.1?} after {sent_before} replies: \
@@ -241,13 +253,7 @@ async fn redis_restarting_mid_run_loses_nothing_and_crashes_nothing() {
     for id in &ids[40..] {
         posts.push(tokio::spawn(deliver(api.clone(), lb, api.text_update(*id, CLOSURE_QUESTION))));
     }
-    for post in posts {
-        post.await.unwrap();
-    }
-    let done = all_answered(&api, &ids, &expected, Duration::from_secs(60)).await;
-    let took = started.elapsed();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let t = tally(&api, &ids, &expected);
+    let (done, took, t) = settle(&api, posts, &ids, &expected, started).await;
     println!(
         "Redis killed and restarted mid-run: {} of {} answered, {} answered twice, {} 429s in {} messages, all answered in {took:.1?}",
         t.answered,
