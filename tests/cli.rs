@@ -217,3 +217,58 @@ fn running_with_a_broken_faq_names_the_place_and_exits_non_zero() {
     assert!(err.contains(&want) && err.contains("topic id `Return!`"), "{err}");
     assert!(!err.contains("secret-part") && !err.contains("panicked"), "{err}");
 }
+
+/// `faqbot eval --fit` prints a `decision` block that, pasted into faq.json, `check` accepts and
+/// the matcher then uses; a misspelt feature or a cutoff out of range is reported at its place.
+#[test]
+fn a_fitted_decision_model_goes_into_faq_json_and_is_checked() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = |name: &str| root.join("tests/data").join(name);
+    let o = faqbot()
+        .args(["eval", "--fit", "--faq"])
+        .arg(shipped_faq())
+        .arg(data("real-dev.tsv"))
+        .arg(data("eval-dev.tsv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("cross-validated"), "{out}");
+    let block = &out[out.find("\"decision\": {").expect(&out)..];
+    assert!(block.contains("\"log_words\""), "{block}");
+    let with_model = shipped_src().replacen(
+        "\"background_topics\"",
+        &format!("{}, \"background_topics\"", block.trim_end()),
+        1,
+    );
+    let path = write_faq("model", &with_model);
+    let o = check(&path);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // The matcher decides by the model: the same messages, answered differently.
+    let eval = |faq: &Path| {
+        let o =
+            faqbot().args(["eval", "--faq"]).arg(faq).arg(data("real-dev.tsv")).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().find(|l| l.starts_with("overall")).unwrap().to_string()
+    };
+    assert_ne!(eval(&path), eval(&shipped_faq()));
+
+    let misspelt = with_model.replacen("\"log_words\"", "\"log_word\"", 1);
+    let path = write_faq("model-misspelt", &misspelt);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!("{}:{}:", path.display(), line_of(&misspelt, "\"log_word\""));
+    assert!(stdout(&o).contains(&want), "want {want} in {}", stdout(&o));
+    assert!(stdout(&o).contains("unknown feature `log_word`"), "{}", stdout(&o));
+
+    let cutoff = with_model.replacen("\"cutoff\": 0.", "\"cutoff\": 1", 1);
+    let path = write_faq("model-cutoff", &cutoff);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("`cutoff` is a probability"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("{}:{}:", path.display(), line_of(&cutoff, "\"cutoff\""))),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -68,6 +68,12 @@ pub struct EvalArgs {
     /// tab-separated line each: lang, kind, expected, best topic, then name=value pairs.
     #[arg(long)]
     pub features: bool,
+    /// Fit the answer decision's logistic model on these files (development parts only): print
+    /// its cross-validated rates per file at each cutoff, and the `decision` block for
+    /// faq.json at the cutoff that answers most while every file stays within `--max-wrong`
+    /// (default 0.018) and `--max-oos-answered` (default 0.015), or has one such message.
+    #[arg(long)]
+    pub fit: bool,
 }
 
 /// One labelled question.
@@ -136,7 +142,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, case: &Case, v: &Verdict) {
+    pub fn add(&mut self, case: &Case, v: &Verdict) {
         if case.expected.is_empty() {
             self.oos += 1;
             self.oos_answered += usize::from(v.answered.is_some());
@@ -315,9 +321,13 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
     };
     let mut cases = Vec::new();
-    for f in &args.files {
+    let mut file_of = Vec::new();
+    for (i, f) in args.files.iter().enumerate() {
         match read_cases(f) {
-            Ok(mut c) => cases.append(&mut c),
+            Ok(mut c) => {
+                file_of.extend(std::iter::repeat_n(i, c.len()));
+                cases.append(&mut c);
+            }
             Err(e) => {
                 let _ = writeln!(err, "{e}");
                 return 1;
@@ -329,6 +339,12 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return 0;
     }
     let engine = Engine::new(faq.clone());
+    if args.fit {
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        let limits = (args.max_wrong.unwrap_or(0.018), args.max_oos_answered.unwrap_or(0.015));
+        super::fit::run(&engine, &cases, &file_of, &names, limits, out);
+        return 0;
+    }
     if args.scores {
         for c in &cases {
             let s = engine.index.scored(&c.question);
@@ -481,7 +497,7 @@ fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
                                     };
                                     let mut all = Tally::default();
                                     for (c, s) in cases.iter().zip(&scored) {
-                                        let outcome = s.decide(&t);
+                                        let outcome = s.decide(&t, None);
                                         let v = Verdict::of(faq, &s.ranked, &outcome);
                                         all.add(c, &v);
                                     }

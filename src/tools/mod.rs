@@ -6,6 +6,7 @@ pub mod ask;
 pub mod chat;
 pub mod check;
 pub mod eval;
+pub mod fit;
 pub mod gaps;
 
 use clap::{Parser, Subcommand};

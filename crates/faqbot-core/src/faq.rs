@@ -38,6 +38,10 @@ pub struct Faq {
     /// Matching thresholds, tunable by operators.
     #[serde(default)]
     pub thresholds: Thresholds,
+    /// Optional: the answer decision as a logistic model over a match's features (fitted by
+    /// `faqbot eval --fit`). Without it, `thresholds.answer` and `thresholds.margin` decide.
+    #[serde(default)]
+    pub decision: Option<Decision>,
     /// Optional: topics whose words are often background rather than the question (the
     /// closure, which most messages mention before asking something else). When a message
     /// also matches another topic without those words, the matcher discounts what they alone
@@ -90,6 +94,18 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds { answer: 0.55, suggest: 0.2, margin: 0.04, related: 0.55 }
     }
+}
+
+/// The answer decision: answer when `1 / (1 + e^-(intercept + Σ weight × feature))` reaches
+/// `cutoff`. The features are named in `matcher::FEATURES`; see the README.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// The probability that the best topic is right at which the bot answers it (0..1).
+    pub cutoff: f64,
+    pub intercept: f64,
+    /// Weight per feature name; a feature left out weighs 0.
+    pub weights: BTreeMap<String, f64>,
 }
 
 /// Phrases of small talk, per language.
@@ -434,6 +450,26 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             "/thresholds",
             "thresholds must lie between 0 and 1, with `suggest` at most `answer`".into(),
         );
+    }
+
+    if let Some(d) = &faq.decision {
+        if !(d.cutoff > 0.0 && d.cutoff < 1.0) {
+            f.error(
+                "/decision/cutoff",
+                format!("`cutoff` is a probability between 0 and 1, not {}", d.cutoff),
+            );
+        }
+        for name in d.weights.keys() {
+            if !crate::matcher::FEATURES.contains(&name.as_str()) {
+                f.error(
+                    &format!("/decision/weights/{}", name.replace('~', "~0").replace('/', "~1")),
+                    format!(
+                        "unknown feature `{name}`; the features are {}",
+                        crate::matcher::FEATURES.join(", ")
+                    ),
+                );
+            }
+        }
     }
 
     for (key, text) in faq.texts.all() {

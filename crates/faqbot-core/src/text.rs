@@ -112,6 +112,15 @@ pub fn sentence_count(s: &str) -> usize {
     sentences(s).count()
 }
 
+/// The last sentence of the part of a message that matching reads (where families most often
+/// put their question), when there are several.
+#[must_use]
+pub fn last_of_several_sentences(s: &str) -> Option<&str> {
+    let mut it = sentences(s);
+    it.next()?;
+    it.last()
+}
+
 /// The sentences of a message that ask: those ending in a question mark, or holding the
 /// Armenian question mark `՞` (written on the word asked about).
 #[must_use]
@@ -360,6 +369,13 @@ mod tests {
         assert_eq!(question_sentences(m), vec![" Who brings his news now?"]);
         assert_eq!(question_sentences("Ինչպե՞ս իմանամ։ Շնորհակալ եմ։"), vec!["Ինչպե՞ս իմանամ։"]);
         assert_eq!(sentence_count("?!..."), 0);
+        assert_eq!(last_of_several_sentences(m), Some("Thanks"));
+        assert_eq!(last_of_several_sentences("Who brings his news now?"), None);
+        assert_eq!(
+            last_of_several_sentences("Ինչպե՞ս իմանամ։ Շնորհակալ եմ։"),
+            Some(" Շնորհակալ եմ։")
+        );
+        assert_eq!(last_of_several_sentences(""), None);
     }
 
     #[test]

@@ -23,6 +23,10 @@ struct Evidence {
 }
 
 impl Index {
+    fn background_topic(&self, topic: usize) -> bool {
+        self.background_topics.contains(&(topic as u32))
+    }
+
     fn evidence(&self, words: &[String], similar: &mut Similar, t1: u32, t2: u32) -> Evidence {
         let mut seen = rustc_hash::FxHashSet::default();
         let content: Vec<&String> =
@@ -66,18 +70,23 @@ impl Index {
         ev
     }
 
-    /// Named features of the message's best topic (empty when nothing scored).
+    /// Named features of the message's best topic (empty when nothing scored): first those
+    /// the decision model weighs ([`FEATURES`]), then more for study.
     #[must_use]
     pub fn features(&self, message: &str) -> Vec<(&'static str, f32)> {
         let scored = self.scored(message);
         let Some(&(t1, s1)) = scored.ranked.first() else { return Vec::new() };
+        let mut out: Vec<(&'static str, f32)> =
+            FEATURES.iter().copied().zip(scored.features.values()).collect();
         let (t2, s2) = scored.ranked.get(1).copied().unwrap_or((usize::MAX, 0.0));
         let mut similar = Similar::new();
         let words = text::words(message);
         let whole = self.score_in_context(&words, &mut similar, None);
         let whole_best = whole.first().map(|r| r.0);
         let whole_t1 = whole.iter().find(|r| r.0 == t1).map_or(0.0, |r| r.1);
+        let whole_gap = whole_t1 - whole.iter().find(|r| r.0 != t1).map_or(0.0, |r| r.1);
         let questions = text::question_sentences(message);
+        let mut q_gap = 0.0;
         let mut q_best: Option<(usize, f32)> = None;
         let mut q_words: Vec<String> = Vec::new();
         for seg in &questions {
@@ -86,6 +95,7 @@ impl Index {
             if let Some(&b) = r.first() {
                 if q_best.is_none_or(|q| b.1 > q.1) {
                     q_best = Some(b);
+                    q_gap = b.1 - r.get(1).map_or(0.0, |x| x.1);
                     q_words = seg_words;
                 }
             }
@@ -93,26 +103,31 @@ impl Index {
         // Every sentence (split at . ! ? and line ends) and which topic it points to.
         let mut sentences = 0.0;
         let mut agreeing = 0.0;
+        let mut last = (0.0, 0.0, 0.0);
         for seg in message.split(['.', '!', '?', '\n', ';', '\u{0589}']) {
             let seg_words = text::words(seg);
             if seg_words.is_empty() {
                 continue;
             }
             sentences += 1.0;
-            if self
-                .score_in_context(&seg_words, &mut similar, None)
-                .first()
-                .is_some_and(|r| r.0 == t1)
-            {
+            let r = self.score_in_context(&seg_words, &mut similar, None);
+            let agree = r.first().is_some_and(|r| r.0 == t1);
+            if agree {
                 agreeing += 1.0;
             }
+            let top = r.first().map_or(0.0, |r| r.1);
+            last = (
+                if agree { 1.0 } else { 0.0 },
+                r.iter().find(|x| x.0 == t1).map_or(0.0, |x| x.1),
+                top - r.get(1).map_or(0.0, |x| x.1),
+            );
         }
         let (t1u, t2u) = (t1 as u32, t2 as u32);
         let ew = self.evidence(&words, &mut similar, t1u, t2u);
         let eq =
             if q_words.is_empty() { ew } else { self.evidence(&q_words, &mut similar, t1u, t2u) };
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
-        vec![
+        out.extend([
             ("s1", s1),
             ("s2", s2),
             ("whole_t1", whole_t1),
@@ -122,6 +137,13 @@ impl Index {
             ("questions", questions.len() as f32),
             ("sentences", sentences),
             ("agreeing", agreeing),
+            ("whole_gap", whole_gap),
+            ("q_gap", q_gap),
+            ("last_agree", last.0),
+            ("last_t1", last.1),
+            ("last_gap", last.2),
+            ("t1_bg", flag(self.background_topic(t1))),
+            ("t2_bg", flag(t2 != usize::MAX && self.background_topic(t2))),
             ("w_content", ew.content),
             ("w_unknown", ew.unknown),
             ("w_topic", ew.topic),
@@ -132,7 +154,8 @@ impl Index {
             ("q_topic", eq.topic),
             ("q_distinct", eq.distinct),
             ("q_exclusive", eq.exclusive),
-        ]
+        ]);
+        out
     }
 }
 

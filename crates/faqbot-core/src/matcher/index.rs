@@ -51,6 +51,8 @@ pub struct Index {
     /// Per term: whether it is a background word (frequent in the background topics'
     /// phrasings, see `Faq::background_topics`).
     pub(super) background: Vec<bool>,
+    /// The background topics themselves (indexes into `faq.topics`).
+    pub(super) background_topics: Vec<u32>,
     pub(super) topic_count: usize,
     pub(super) stop_words: HashSet<String>,
     pub(super) small_talk: HashMap<String, SmallTalk>,
@@ -58,6 +60,8 @@ pub struct Index {
     pub(super) lang_words: HashMap<String, u32>,
     pub(super) languages: Vec<String>,
     pub(super) thresholds: Thresholds,
+    /// The answer decision of faq.json, if it has one.
+    pub(super) model: Option<Model>,
     pub(super) params: Params,
 }
 
@@ -261,12 +265,14 @@ impl Index {
             term_topics,
             phrasings,
             background,
+            background_topics: background_ids,
             topic_count: faq.topics.len(),
             stop_words,
             small_talk,
             lang_words,
             languages,
             thresholds: faq.thresholds,
+            model: faq.decision.as_ref().map(Model::of),
             params,
         }
     }

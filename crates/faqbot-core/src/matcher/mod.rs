@@ -11,6 +11,7 @@
 //! the better of the two. The thresholds in faq.json turn the scores into an answer,
 //! suggestions or an honest fallback.
 
+mod decision;
 mod features;
 mod index;
 mod language;
@@ -19,6 +20,7 @@ mod similar;
 
 use crate::faq::Thresholds;
 
+pub use decision::{fit, Features, Model, FEATURES, MAX_WORDS};
 pub use index::Index;
 pub use similar::word_sim;
 
@@ -50,14 +52,14 @@ pub(super) const BACKGROUND_MIN_SHARE: f32 = 0.9;
 /// tried on the development parts).
 pub(super) const BACKGROUND_DISCOUNT: f32 = 0.2;
 pub(super) const BACKGROUND_FLOOR: f32 = 0.5;
-/// A best topic whose vocabulary holds words carrying at least this share of the message's
-/// word weight is answered from a lower score: [`CLEAR_ANSWER_DROP`] below `answer`, when the
-/// message has at least [`CLEAR_MIN_WORDS`] content words and words the FAQ does not know carry
-/// at most [`CLEAR_MAX_UNKNOWN`] of its weight. Families' messages rarely reach `answer` (a
-/// story around the question dilutes the score), and a message mostly made of the topic's own
-/// words is seldom about something else; out-of-scope questions bring words of their own
-/// (donations, vacancies, pensions), and one or two words say too little. See the README for
-/// the measurements.
+/// Without a decision model: a best topic whose vocabulary holds words carrying at least this
+/// share of the message's word weight is answered from a lower score: [`CLEAR_ANSWER_DROP`]
+/// below `answer`, when the message has at least [`CLEAR_MIN_WORDS`] content words and words
+/// the FAQ does not know carry at most [`CLEAR_MAX_UNKNOWN`] of its weight. Families' messages
+/// rarely reach `answer` (a story around the question dilutes the score), and a message mostly
+/// made of the topic's own words is seldom about something else; out-of-scope questions bring
+/// words of their own (donations, vacancies, pensions), and one or two words say too little.
+/// See the README for the measurements.
 const CLEAR_COVERAGE: f32 = 0.5;
 const CLEAR_MAX_UNKNOWN: f32 = 0.3;
 const CLEAR_MIN_WORDS: usize = 3;
@@ -188,24 +190,39 @@ pub struct Scored {
     pub unknown: f32,
     /// The message's distinct content words (not stop words).
     pub content_words: usize,
+    /// What the decision model weighs.
+    pub features: Features,
 }
 
 impl Scored {
-    /// Applies the thresholds: answer when the best topic is sure and clear of the next (sure
-    /// enough at a lower score when its words make up most of the message), else small talk, else suggestions above the suggestion floor, else the fallback.
+    /// Decides: answer when the best topic is sure, else small talk, else suggestions above the
+    /// suggestion floor, else the fallback. Sure: by the `model` when there is one; else at
+    /// `answer` and clear of the next by `margin` (at a lower score when the topic's words
+    /// make up most of the message). Beside an answer, topics scoring at least `related` are
+    /// offered, and with a model also those within the margin of the answer (a message asking
+    /// two things); never below `suggest`.
     #[must_use]
-    pub fn decide(&self, t: &Thresholds) -> Outcome {
+    pub fn decide(&self, t: &Thresholds, model: Option<&Model>) -> Outcome {
         if self.empty {
             return Outcome::Empty;
         }
         let second = self.ranked.get(1).map_or(0.0, |r| r.1);
         if let Some(&(topic, s)) = self.ranked.first() {
-            let clear = self.coverage >= CLEAR_COVERAGE
-                && self.unknown <= CLEAR_MAX_UNKNOWN
-                && self.content_words >= CLEAR_MIN_WORDS;
-            let answer = if clear { t.answer as f32 - CLEAR_ANSWER_DROP } else { t.answer as f32 };
-            if s >= answer && s - second >= t.margin as f32 {
-                let floor = t.related.max(t.suggest) as f32;
+            let (sure, floor) = match model {
+                Some(m) => (
+                    s > 0.0 && m.answers(&self.features),
+                    (t.related as f32).min(s - t.margin as f32).max(t.suggest as f32),
+                ),
+                None => {
+                    let clear = self.coverage >= CLEAR_COVERAGE
+                        && self.unknown <= CLEAR_MAX_UNKNOWN
+                        && self.content_words >= CLEAR_MIN_WORDS;
+                    let answer =
+                        if clear { t.answer as f32 - CLEAR_ANSWER_DROP } else { t.answer as f32 };
+                    (s >= answer && s - second >= t.margin as f32, t.related.max(t.suggest) as f32)
+                }
+            };
+            if sure {
                 let related = self.ranked[1..]
                     .iter()
                     .filter(|r| r.1 >= floor)
@@ -275,6 +292,7 @@ mod tests {
             coverage: 0.0,
             unknown: 0.0,
             content_words: 5,
+            features: Features::default(),
         }
     }
 
@@ -283,22 +301,25 @@ mod tests {
         let t = Thresholds::default();
         let ranks = [(4, 0.9), (1, 0.7), (2, 0.6), (3, 0.56), (0, 0.5)];
         assert_eq!(
-            scored(&ranks).decide(&t),
+            scored(&ranks).decide(&t, None),
             Outcome::Answer { topic: 4, related: vec![1, 2] },
             "at most two, best first, none below `related`"
         );
         let alone = [(4, 0.9), (1, 0.54), (2, 0.3)];
-        assert_eq!(scored(&alone).decide(&t), Outcome::Answer { topic: 4, related: vec![] });
+        assert_eq!(scored(&alone).decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
         let off = Thresholds { related: 1.0, ..t };
-        assert_eq!(scored(&ranks).decide(&off), Outcome::Answer { topic: 4, related: vec![] });
+        assert_eq!(
+            scored(&ranks).decide(&off, None),
+            Outcome::Answer { topic: 4, related: vec![] }
+        );
         // `related` below `suggest` still offers nothing a suggestion would not.
         let low = Thresholds { related: 0.0, ..t };
         assert_eq!(
-            scored(&[(4, 0.9), (1, 0.1)]).decide(&low),
+            scored(&[(4, 0.9), (1, 0.1)]).decide(&low, None),
             Outcome::Answer { topic: 4, related: vec![] }
         );
         // Too close to call: suggestions, as before.
-        assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t), Outcome::Suggest(vec![4, 1]));
+        assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t, None), Outcome::Suggest(vec![4, 1]));
     }
 
     #[test]
@@ -308,21 +329,48 @@ mod tests {
         let lower = t.answer as f32 - CLEAR_ANSWER_DROP;
         let ranks = [(4, lower + 0.02), (1, lower - 0.2)];
         let mut s = scored(&ranks);
-        assert_eq!(s.decide(&t), Outcome::Suggest(vec![4, 1]), "a story: not sure enough");
+        assert_eq!(s.decide(&t, None), Outcome::Suggest(vec![4, 1]), "a story: not sure enough");
         s.coverage = CLEAR_COVERAGE;
-        assert_eq!(s.decide(&t), Outcome::Answer { topic: 4, related: vec![] });
+        assert_eq!(s.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
         // Not when words the FAQ does not know weigh much, nor for one or two words.
         let strange = Scored { unknown: CLEAR_MAX_UNKNOWN + 0.05, ..s.clone() };
-        assert_eq!(strange.decide(&t), Outcome::Suggest(vec![4, 1]));
+        assert_eq!(strange.decide(&t, None), Outcome::Suggest(vec![4, 1]));
         let few = Scored { content_words: CLEAR_MIN_WORDS - 1, ..s.clone() };
-        assert_eq!(few.decide(&t), Outcome::Suggest(vec![4, 1]));
+        assert_eq!(few.decide(&t, None), Outcome::Suggest(vec![4, 1]));
         // Never below the lower score, nor without the margin.
         let mut low = scored(&[(4, lower - 0.02), (1, 0.1)]);
         low.coverage = 1.0;
-        assert_eq!(low.decide(&t), Outcome::Suggest(vec![4]));
+        assert_eq!(low.decide(&t, None), Outcome::Suggest(vec![4]));
         let mut close = scored(&[(4, lower + 0.05), (1, lower - 0.02)]);
         close.coverage = 1.0;
-        assert_eq!(close.decide(&t), Outcome::Suggest(vec![4, 1]));
+        assert_eq!(close.decide(&t, None), Outcome::Suggest(vec![4, 1]));
+    }
+
+    #[test]
+    fn a_model_decides_from_the_features_not_from_the_answer_threshold() {
+        let t = Thresholds { answer: 0.6, margin: 0.1, ..Thresholds::default() };
+        // Answers when the message is mostly the topic's own words, whatever the score.
+        let mut weights = std::collections::BTreeMap::new();
+        weights.insert("topic_words".to_string(), 10.0);
+        let model = Model::of(&crate::faq::Decision { cutoff: 0.5, intercept: -5.0, weights });
+        let mut s = scored(&[(4, 0.35), (1, 0.33), (2, 0.05)]);
+        assert_eq!(s.decide(&t, None), Outcome::Suggest(vec![4, 1]), "below `answer`");
+        s.features.topic_words = 0.4;
+        assert_eq!(s.decide(&t, Some(&model)), Outcome::Suggest(vec![4, 1]), "p < cutoff");
+        s.features.topic_words = 0.6;
+        // The runner-up within the margin is offered beside the answer: the message may ask
+        // both.
+        assert_eq!(s.decide(&t, Some(&model)), Outcome::Answer { topic: 4, related: vec![1] });
+        // A high score without the model's evidence is not enough.
+        let mut high = scored(&[(4, 0.9), (1, 0.1)]);
+        assert_eq!(high.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
+        assert_eq!(high.decide(&t, Some(&model)), Outcome::Suggest(vec![4]));
+        high.features.topic_words = 1.0;
+        assert_eq!(high.decide(&t, Some(&model)), Outcome::Answer { topic: 4, related: vec![] });
+        // Nothing scored: never an answer.
+        let mut none = scored(&[(4, 0.0)]);
+        none.features.topic_words = 1.0;
+        assert_eq!(none.decide(&t, Some(&model)), Outcome::Fallback);
     }
 
     #[test]

@@ -245,7 +245,7 @@ impl Index {
 
     fn classify_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Match {
         let scored = self.scored_inner(message, explain);
-        let outcome = scored.decide(&self.thresholds);
+        let outcome = scored.decide(&self.thresholds, self.model.as_ref());
         let Scored { ranked, language, truncated, .. } = scored;
         Match { outcome, language, ranked, truncated }
     }
@@ -270,10 +270,17 @@ impl Index {
                 coverage: 0.0,
                 unknown: 0.0,
                 content_words: 0,
+                features: Features::default(),
             };
         }
         let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
         let mut ranked = self.score_in_context(&words, &mut similar, explain);
+        let whole = ranked.clone();
+        // The last sentence alone, where families most often put their question.
+        let last = match text::last_of_several_sentences(message) {
+            Some(sentence) => self.score_in_context(&text::words(sentence), &mut similar, None),
+            None => whole.clone(),
+        };
         // A message of several sentences: its questions, scored alone, may say what it asks
         // more clearly than the whole (the story around them dilutes it).
         let segments = text::question_sentences(message);
@@ -311,6 +318,22 @@ impl Index {
         }
         let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
         let (coverage, unknown, content_words) = self.coverage(&words, &similar, topic);
+        let score_of =
+            |list: &[(usize, f32)], t: usize| list.iter().find(|r| r.0 == t).map_or(0.0, |r| r.1);
+        let features = match ranked[..] {
+            [] => Features::default(),
+            [(t1, s1), ref rest @ ..] => Features {
+                score: s1,
+                last_sentence: score_of(&last, t1),
+                runner_up_background: rest.first().map_or(0.0, |r| {
+                    f32::from(u8::from(self.background_topics.contains(&(r.0 as u32))))
+                }),
+                topic_words: coverage,
+                whole_margin: score_of(&whole, t1)
+                    - whole.iter().find(|r| r.0 != t1).map_or(0.0, |r| r.1),
+                log_words: Features::log_words_of(content_words),
+            },
+        };
         Scored {
             ranked,
             small_talk: self.small_talk(&words),
@@ -320,6 +343,7 @@ impl Index {
             coverage,
             unknown,
             content_words,
+            features,
         }
     }
 
