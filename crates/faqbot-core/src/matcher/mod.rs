@@ -280,6 +280,12 @@ mod tests {
         assert_eq!(word_sim("baku", "back"), 0.0);
         assert_eq!(word_sim("son", "sun"), 0.0, "short words need an exact match");
         assert_eq!(word_sim("visit", "visa"), 0.0);
+        // Russian and Armenian change endings on both sides; Latin words must not (`missing`
+        // is not `mission`).
+        assert!(word_sim("закрыли", "закрыть") > 0.8, "both endings changed");
+        assert!(word_sim("որոշել", "որոշումը") > 0.74, "Armenian: decided / the decision");
+        assert_eq!(word_sim("missing", "mission"), 0.0);
+        assert_eq!(word_sim("закрыли", "закон"), 0.0, "a stem of three letters is not enough");
     }
 
     fn scored(ranked: &[(usize, f32)]) -> Scored {

@@ -97,8 +97,18 @@ pub(super) fn latin_fold(word: &str) -> Option<String> {
 /// Similarity given to two different words that fold alike (see [`latin_fold`]).
 pub(super) const FOLD_SIM: f32 = 0.9;
 
+/// Whether a word is in Cyrillic or Armenian letters, whose verbs and nouns change their
+/// ending rather than add one (`закрыли` / `закрыть`, `пропавшего` / `пропавших`): two such
+/// forms share a stem, and each has its own ending.
+fn inflects_both_ends(word: &str) -> bool {
+    word.chars()
+        .next()
+        .is_some_and(|c| matches!(c, '\u{0400}'..='\u{052F}' | '\u{0530}'..='\u{058F}'))
+}
+
 /// Similarity of a word and an inflected form of it (one is the other with an ending, or
-/// nearly), which all four languages use heavily; 0 when they are not.
+/// nearly; in Cyrillic and Armenian letters, two endings of up to two and four letters on a
+/// stem of four), which all four languages use heavily; 0 when they are not.
 pub(super) fn stem_sim(a: &str, b: &str) -> f32 {
     let la = a.chars().count();
     let lb = b.chars().count();
@@ -106,6 +116,7 @@ pub(super) fn stem_sim(a: &str, b: &str) -> f32 {
     let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
     if (prefix >= 4 && prefix + 1 >= short)
         || (prefix >= 3 && prefix == short && long - prefix <= 2)
+        || (prefix >= 4 && short - prefix <= 2 && long - prefix <= 4 && inflects_both_ends(a))
     {
         0.75 + 0.2 * prefix as f32 / long as f32
     } else {
