@@ -162,7 +162,12 @@ fn ask_json_offers_the_other_topic_of_a_two_part_question_beside_the_answer() {
 
 #[test]
 fn ask_json_does_not_answer_out_of_scope_questions() {
-    for line in ask_json(&["how much does a visa to Germany cost", "tell me a joke about cats"]) {
+    for line in ask_json(&[
+        "how much does a visa to Germany cost",
+        "tell me a joke about cats",
+        "How can I donate money to help families of the missing?",
+        "Türkiyə Kızılayı itkinləri axtarır?",
+    ]) {
         assert_eq!(line.topic, None, "{line:?}");
         assert_ne!(line.outcome, "answer");
     }
@@ -271,4 +276,26 @@ fn a_fitted_decision_model_goes_into_faq_json_and_is_checked() {
         "{}",
         stdout(&o)
     );
+}
+
+/// A word of `out_of_scope_words` too short to be safe, or under a language the FAQ does not
+/// have, is reported at its place.
+#[test]
+fn check_reports_unusable_out_of_scope_words() {
+    let short = shipped_src().replacen("\"donat\"", "\"don\"", 1);
+    let path = write_faq("cue-short", &short);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!("{}:{}:", path.display(), line_of(&short, "\"don\""));
+    assert!(stdout(&o).contains(&want), "want {want} in {}", stdout(&o));
+    assert!(stdout(&o).contains("at least 4 letters"), "{}", stdout(&o));
+    let foreign = shipped_src().replacen(
+        "\"out_of_scope_words\": {",
+        "\"out_of_scope_words\": {\n    \"de\": [\"spende\"],",
+        1,
+    );
+    let path = write_faq("cue-lang", &foreign);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("`de` is not one of the `languages`"), "{}", stdout(&o));
 }

@@ -45,16 +45,16 @@ fn matching_accuracy_stays_above_the_floors() {
 /// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
 /// tuned on). Issue 11's goals are answered right 0.85 (0.80 per language), ranked first 0.93,
 /// offered 0.98, wrong 0.02, out of scope answered 0.03; the matcher does not reach them yet.
-/// Measured with the shipped faq.json (round 3): answered right 0.514, ranked first 0.885,
-/// offered 0.966, answered wrongly 0.014, out of scope answered 0.038 (round 2: 0.452, 0.856,
-/// 0.971, 0.014, 0.038; round 1: 0.442, 0.798, 0.928, 0.019, 0.038). These floors sit a little
-/// below that (the ceilings a little above), so a regression fails; raise them as matching
-/// improves.
-const REAL_FLOOR_ANSWERED: f64 = 0.50;
+/// Measured with the shipped faq.json (round 4): answered right 0.538, ranked first 0.885,
+/// offered 0.966, answered wrongly 0.014, out of scope answered 0.000 (round 3: 0.514, 0.885,
+/// 0.966, 0.014, 0.038; round 2: 0.452, 0.856, 0.971, 0.014, 0.038; round 1: 0.442, 0.798,
+/// 0.928, 0.019, 0.038). These floors sit a little below that (the ceilings a little above, the
+/// out-of-scope one at the goal), so a regression fails; raise them as matching improves.
+const REAL_FLOOR_ANSWERED: f64 = 0.52;
 const REAL_FLOOR_RANKED: f64 = 0.87;
 const REAL_FLOOR_OFFERED: f64 = 0.95;
 const REAL_CEILING_WRONG: f64 = 0.02;
-const REAL_CEILING_OOS: f64 = 0.05;
+const REAL_CEILING_OOS: f64 = 0.03;
 
 #[test]
 fn realistic_messages_stay_above_their_floors() {
@@ -107,7 +107,8 @@ fn the_matcher_beats_the_whole_string_baseline() {
 /// The blind part of long stories (long-test.tsv: 40 in scope, 40 out of scope, written from the
 /// seed alone by someone who saw neither faq.json nor the other parts; never tuned on). Measured
 /// with the shipped faq.json: answered right 0.500, ranked first 0.800, offered 1.000, answered
-/// wrongly 0.050, out of scope answered 0.075. One message is 0.025 here; the floors sit one or
+/// wrongly 0.050, out of scope answered 0.075 (0.525 answered right since Cyrillic and Armenian
+/// endings match). One message is 0.025 here; the floors sit one or
 /// two messages below (the ceilings above) so that a regression fails. Issue 11's goals apply.
 const LONG_FLOOR_ANSWERED: f64 = 0.45;
 const LONG_FLOOR_RANKED: f64 = 0.75;

@@ -18,6 +18,8 @@ pub type LocalizedList = BTreeMap<String, Vec<String>>;
 
 /// Longest topic id allowed, so that `callback_data` (`t:<id>`) stays within Telegram's 64 bytes.
 pub const MAX_TOPIC_ID_BYTES: usize = 48;
+/// Shortest beginning of a word in `out_of_scope_words` (shorter ones begin too many words).
+pub const MIN_CUE_CHARS: usize = 4;
 /// Telegram's limit on the text of one message.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 /// Telegram's limit on the text of an `answerCallbackQuery` notification.
@@ -55,6 +57,13 @@ pub struct Faq {
     /// Words too common to help matching, per language.
     #[serde(default)]
     pub stop_words: LocalizedList,
+    /// Optional: beginnings of words that mark a request the FAQ cannot answer although its
+    /// other words are the FAQ's (donations, visas, pensions, jobs, the Red Crescent of
+    /// another country). A message holding a word that begins with one is never answered
+    /// outright: it gets its closest topics as buttons, and the contacts. At least
+    /// [`MIN_CUE_CHARS`] letters each.
+    #[serde(default)]
+    pub out_of_scope_words: LocalizedList,
     /// Phrases answered with a kind word instead of an FAQ answer.
     #[serde(default)]
     pub small_talk: SmallTalk,
@@ -450,6 +459,24 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             "/thresholds",
             "thresholds must lie between 0 and 1, with `suggest` at most `answer`".into(),
         );
+    }
+
+    for (lang, cues) in &faq.out_of_scope_words {
+        if !langs.contains(lang) {
+            f.error(
+                &format!("/out_of_scope_words/{lang}"),
+                format!("`{lang}` is not one of the `languages`"),
+            );
+        }
+        for (i, cue) in cues.iter().enumerate() {
+            let words = crate::text::words(cue);
+            if words.len() != 1 || words[0].chars().count() < MIN_CUE_CHARS {
+                f.error(
+                    &format!("/out_of_scope_words/{lang}/{i}"),
+                    format!("`{cue}` must be one word of at least {MIN_CUE_CHARS} letters (the bot looks for words that begin with it)"),
+                );
+            }
+        }
     }
 
     if let Some(d) = &faq.decision {

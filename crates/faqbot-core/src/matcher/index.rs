@@ -55,6 +55,9 @@ pub struct Index {
     pub(super) background_topics: Vec<u32>,
     pub(super) topic_count: usize,
     pub(super) stop_words: HashSet<String>,
+    /// Normalised `out_of_scope_words`, and the length in characters of the longest.
+    pub(super) out_of_scope: HashSet<String>,
+    pub(super) out_of_scope_chars: usize,
     pub(super) small_talk: HashMap<String, SmallTalk>,
     /// Word → bit set of the languages (by position in `languages`) that use it.
     pub(super) lang_words: HashMap<String, u32>,
@@ -94,6 +97,14 @@ impl Index {
                 }
             }
         }
+        let out_of_scope: HashSet<String> = faq
+            .out_of_scope_words
+            .values()
+            .flatten()
+            .flat_map(|w| text::words(w))
+            .filter(|w| w.chars().count() >= crate::faq::MIN_CUE_CHARS)
+            .collect();
+        let out_of_scope_chars = out_of_scope.iter().map(|w| w.chars().count()).max().unwrap_or(0);
         let mut small_talk = HashMap::default();
         for (kind, map) in [
             (SmallTalk::Greeting, &faq.small_talk.greeting),
@@ -268,6 +279,8 @@ impl Index {
             background_topics: background_ids,
             topic_count: faq.topics.len(),
             stop_words,
+            out_of_scope,
+            out_of_scope_chars,
             small_talk,
             lang_words,
             languages,
@@ -275,6 +288,18 @@ impl Index {
             model: faq.decision.as_ref().map(Model::of),
             params,
         }
+    }
+
+    /// Whether a word begins with one of the `out_of_scope_words`.
+    pub(super) fn is_out_of_scope_cue(&self, word: &str) -> bool {
+        if self.out_of_scope.is_empty() {
+            return false;
+        }
+        word.char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .skip(crate::faq::MIN_CUE_CHARS - 1)
+            .take(self.out_of_scope_chars + 1 - crate::faq::MIN_CUE_CHARS)
+            .any(|end| self.out_of_scope.contains(&word[..end]))
     }
 
     /// Terms that give `d` when one of their letters is left out (or whose deletion shares

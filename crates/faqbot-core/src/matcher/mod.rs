@@ -192,6 +192,8 @@ pub struct Scored {
     pub content_words: usize,
     /// What the decision model weighs.
     pub features: Features,
+    /// Whether a word of the message begins with one of faq.json's `out_of_scope_words`.
+    pub out_of_scope_cue: bool,
 }
 
 impl Scored {
@@ -222,7 +224,7 @@ impl Scored {
                     (s >= answer && s - second >= t.margin as f32, t.related.max(t.suggest) as f32)
                 }
             };
-            if sure {
+            if sure && !self.out_of_scope_cue {
                 let related = self.ranked[1..]
                     .iter()
                     .filter(|r| r.1 >= floor)
@@ -299,6 +301,7 @@ mod tests {
             unknown: 0.0,
             content_words: 5,
             features: Features::default(),
+            out_of_scope_cue: false,
         }
     }
 
@@ -388,6 +391,33 @@ mod tests {
             index.scored("can i donate to families of missing people with paypal or bitcoin?");
         assert!(foreign.coverage < CLEAR_COVERAGE, "{foreign:?}");
         assert!(foreign.coverage > 0.0, "families and missing are the topics' words: {foreign:?}");
+    }
+
+    #[test]
+    fn a_request_the_faq_cannot_answer_is_never_answered_outright() {
+        let index = shipped();
+        // Words that begin with a cue of any of the four languages, with endings and folded
+        // letters; not words that merely contain one, nor the cue's own beginning.
+        for w in
+            ["donate", "donations", "visas", "pensiya", "пенсию", "компенсацию", "վիզա", "kizilayi"]
+        {
+            assert!(index.is_out_of_scope_cue(&crate::text::words(w)[0]), "{w}");
+        }
+        for w in ["visit", "missing", "pen", "don", "закрыли", "condonation"] {
+            assert!(!index.is_out_of_scope_cue(w), "{w}");
+        }
+        // A message that the FAQ's words would answer, asking for something it does not give.
+        let own = "how can i donate money to help the families of the missing?";
+        let s = index.scored(own);
+        assert!(s.out_of_scope_cue, "{s:?}");
+        assert!(!matches!(index.classify(own).outcome, Outcome::Answer { .. }));
+        let cleared = Scored { out_of_scope_cue: false, ..s.clone() };
+        let t = Thresholds { answer: 0.0, margin: 0.0, ..Thresholds::default() };
+        assert!(matches!(cleared.decide(&t, None), Outcome::Answer { .. }), "only the cue held it");
+        assert!(!matches!(s.decide(&t, None), Outcome::Answer { .. }));
+        // The FAQ's own questions are still answered.
+        let asked = index.classify("Who will keep searching for missing persons now?");
+        assert!(matches!(asked.outcome, Outcome::Answer { .. }), "{asked:?}");
     }
 
     fn shipped() -> Index {

@@ -271,6 +271,7 @@ impl Index {
                 unknown: 0.0,
                 content_words: 0,
                 features: Features::default(),
+                out_of_scope_cue: false,
             };
         }
         let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
@@ -344,6 +345,7 @@ impl Index {
             unknown,
             content_words,
             features,
+            out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
         }
     }
 
