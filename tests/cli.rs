@@ -299,3 +299,27 @@ fn check_reports_unusable_out_of_scope_words() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("`de` is not one of the `languages`"), "{}", stdout(&o));
 }
+
+/// A syntax error on a line of Cyrillic text is reported at its column in characters, as
+/// validation findings are (serde_json counts bytes, twice as many for Cyrillic letters).
+#[test]
+fn a_syntax_error_in_russian_text_is_reported_at_its_character_column() {
+    let anchor = "\"ru\": \"Здравствуйте! Этот бот";
+    let src = shipped_src();
+    assert!(src.contains(anchor));
+    let broken = src.replacen(anchor, &format!("{anchor}\\q"), 1);
+    let path = write_faq("ru-syntax", &broken);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let line_no = line_of(&broken, "\\q");
+    let line = broken.lines().nth(line_no - 1).unwrap();
+    let at = line[..line.find("\\q").unwrap()].chars().count() + 1;
+    let out = stdout(&o);
+    let col: usize = out
+        .split(&format!("{}:{line_no}:", path.display()))
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no {line_no}:COL in {out}"));
+    assert!((at..=at + 2).contains(&col), "column {col}, the escape is at character {at}: {out}");
+}

@@ -368,10 +368,11 @@ pub fn parse(src: &str) -> Result<Loaded, Vec<Diagnostic>> {
                 Some(i) => message[..i].to_string(),
                 None => message,
             };
+            let line = e.line().max(1);
             return Err(vec![Diagnostic {
                 severity: Severity::Error,
-                line: e.line().max(1),
-                col: e.column().max(1),
+                line,
+                col: char_column(src, line, e.column()),
                 message,
             }]);
         }
@@ -382,6 +383,18 @@ pub fn parse(src: &str) -> Result<Loaded, Vec<Diagnostic>> {
     } else {
         Ok(Loaded { faq, warnings: diagnostics })
     }
+}
+
+/// The 1-based column, in characters, of the `byte_column`th byte (1-based, as serde_json
+/// counts) of line `line`: validation findings count characters, and a syntax error on a
+/// line of Cyrillic or Armenian text must point at the same place.
+fn char_column(src: &str, line: usize, byte_column: usize) -> usize {
+    let Some(text) = src.split('\n').nth(line - 1) else { return byte_column.max(1) };
+    let mut end = byte_column.saturating_sub(1).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].chars().count() + 1
 }
 
 /// Collects findings, each with the JSON pointer of the value it concerns; positions are
