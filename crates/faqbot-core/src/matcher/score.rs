@@ -46,8 +46,11 @@ impl Index {
             .collect();
         let weights: Vec<f32> = matches
             .iter()
-            .map(|m| {
-                m.first().map_or(self.mean_idf * p.unknown_weight, |&(t, _)| self.idf[t as usize])
+            .zip(&content)
+            .map(|(m, w)| match m.first() {
+                Some(&(t, _)) => self.idf[t as usize],
+                None if is_number(w) => 0.0,
+                None => self.mean_idf * p.unknown_weight,
             })
             .collect();
         let total_weight: f32 = weights.iter().sum();
@@ -357,7 +360,9 @@ impl Index {
         for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
             let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
             let Some(&(first, _)) = m.first() else {
-                total += self.mean_idf * self.params.unknown_weight;
+                if !is_number(w) {
+                    total += self.mean_idf * self.params.unknown_weight;
+                }
                 continue;
             };
             let weight = self.idf[first as usize];
@@ -389,7 +394,8 @@ impl Index {
             count += 1;
             let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
             let Some(&(first, _)) = m.first() else {
-                let weight = self.mean_idf * self.params.unknown_weight;
+                let weight =
+                    if is_number(w) { 0.0 } else { self.mean_idf * self.params.unknown_weight };
                 total += weight;
                 unknown += weight;
                 continue;
@@ -406,6 +412,13 @@ impl Index {
             (0.0, 0.0, count)
         }
     }
+}
+
+/// Whether a word is a number the FAQ does not know (a year, a date, an age: `1993`, `93м`,
+/// `2023-cü`): it says nothing of the topic, so it weighs nothing, rather than dilute the
+/// message as an unknown word would. Numbers the FAQ uses (`2025`) still match.
+fn is_number(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Ends of sentences, as `text` splits them.
@@ -464,6 +477,26 @@ mod tests {
         let clear = index.scored("who will keep searching for the missing now?");
         assert_eq!(clear.ranked[0].0, id("missing-search"), "{clear:?}");
         assert!(clear.ranked[0].1 >= clear.ranked[1].1);
+    }
+
+    #[test]
+    fn a_year_or_an_age_neither_helps_nor_dilutes_a_message() {
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let index = Index::build(&faq);
+        let plain = index.scored("my son went missing, who searches for him now?");
+        for dated in [
+            "my son went missing 1993, who searches for him now?",
+            "my son went missing 93m, 1987, who searches for him now?",
+        ] {
+            let dated = index.scored(dated);
+            assert_eq!(plain.ranked, dated.ranked, "{dated:?}");
+            assert_eq!(plain.unknown, dated.unknown);
+        }
+        // A number the FAQ uses still matches: its topics score higher with it than without.
+        let with = index.scored("closure in september 2025");
+        let without = index.scored("closure in september");
+        assert!(with.ranked[0].1 >= without.ranked[0].1, "{with:?} {without:?}");
+        assert!(super::is_number("1993") && super::is_number("93м") && !super::is_number("b2"));
     }
 
     #[test]
