@@ -194,6 +194,9 @@ pub struct Scored {
     pub features: Features,
     /// Whether a word of the message begins with one of faq.json's `out_of_scope_words`.
     pub out_of_scope_cue: bool,
+    /// Whether the best topic is a background topic (the closure, which most messages mention
+    /// before asking something else).
+    pub best_is_background: bool,
 }
 
 impl Scored {
@@ -224,6 +227,9 @@ impl Scored {
                     (s >= answer && s - second >= t.margin as f32, t.related.max(t.suggest) as f32)
                 }
             };
+            // The background topic answered: the message may have asked something else, so the
+            // next topics are offered from the suggestion floor.
+            let floor = if self.best_is_background { t.suggest as f32 } else { floor };
             if sure && !self.out_of_scope_cue {
                 let related = self.ranked[1..]
                     .iter()
@@ -302,6 +308,7 @@ mod tests {
             content_words: 5,
             features: Features::default(),
             out_of_scope_cue: false,
+            best_is_background: false,
         }
     }
 
@@ -327,6 +334,12 @@ mod tests {
             scored(&[(4, 0.9), (1, 0.1)]).decide(&low, None),
             Outcome::Answer { topic: 4, related: vec![] }
         );
+        // The background topic answered (the closure, which families mention before asking
+        // something else): the next topics are offered from the suggestion floor.
+        let mut closure = scored(&[(4, 0.9), (1, 0.3), (2, 0.25), (3, 0.1)]);
+        assert_eq!(closure.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
+        closure.best_is_background = true;
+        assert_eq!(closure.decide(&t, None), Outcome::Answer { topic: 4, related: vec![1, 2] });
         // Too close to call: suggestions, as before.
         assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t, None), Outcome::Suggest(vec![4, 1]));
     }

@@ -275,6 +275,7 @@ impl Index {
                 content_words: 0,
                 features: Features::default(),
                 out_of_scope_cue: false,
+                best_is_background: false,
             };
         }
         let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
@@ -349,6 +350,7 @@ impl Index {
             content_words,
             features,
             out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
+            best_is_background: self.background_topics.contains(&topic),
         }
     }
 
