@@ -15,6 +15,18 @@ fn check(path: &Path) -> Output {
     faqbot().arg("check").arg(path).output().unwrap()
 }
 
+/// Checks `src` (written as `name`), which must be refused with a finding at the line of
+/// `needle`; returns what `check` printed.
+fn refused_at(name: &str, src: &str, needle: &str) -> String {
+    let path = write_faq(name, src);
+    let o = check(&path);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let want = format!("{}:{}:", path.display(), line_of(src, needle));
+    assert!(out.contains(&want), "want {want} in {out}");
+    out
+}
+
 #[test]
 fn check_accepts_the_shipped_faq() {
     let o = check(&shipped_faq());
@@ -259,23 +271,12 @@ fn a_fitted_decision_model_goes_into_faq_json_and_is_checked() {
     assert_ne!(eval(&path), eval(&shipped_faq()));
 
     let misspelt = with_model.replacen("\"log_words\"", "\"log_word\"", 1);
-    let path = write_faq("model-misspelt", &misspelt);
-    let o = check(&path);
-    assert_eq!(o.status.code(), Some(1));
-    let want = format!("{}:{}:", path.display(), line_of(&misspelt, "\"log_word\""));
-    assert!(stdout(&o).contains(&want), "want {want} in {}", stdout(&o));
-    assert!(stdout(&o).contains("unknown feature `log_word`"), "{}", stdout(&o));
+    let out = refused_at("model-misspelt", &misspelt, "\"log_word\"");
+    assert!(out.contains("unknown feature `log_word`"), "{out}");
 
     let cutoff = with_model.replacen("\"cutoff\": 0.", "\"cutoff\": 1", 1);
-    let path = write_faq("model-cutoff", &cutoff);
-    let o = check(&path);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("`cutoff` is a probability"), "{}", stdout(&o));
-    assert!(
-        stdout(&o).contains(&format!("{}:{}:", path.display(), line_of(&cutoff, "\"cutoff\""))),
-        "{}",
-        stdout(&o)
-    );
+    let out = refused_at("model-cutoff", &cutoff, "\"cutoff\"");
+    assert!(out.contains("`cutoff` is a probability"), "{out}");
 }
 
 /// A word of `out_of_scope_words` too short to be safe, or under a language the FAQ does not
@@ -283,12 +284,8 @@ fn a_fitted_decision_model_goes_into_faq_json_and_is_checked() {
 #[test]
 fn check_reports_unusable_out_of_scope_words() {
     let short = shipped_src().replacen("\"donat\"", "\"don\"", 1);
-    let path = write_faq("cue-short", &short);
-    let o = check(&path);
-    assert_eq!(o.status.code(), Some(1));
-    let want = format!("{}:{}:", path.display(), line_of(&short, "\"don\""));
-    assert!(stdout(&o).contains(&want), "want {want} in {}", stdout(&o));
-    assert!(stdout(&o).contains("at least 4 letters"), "{}", stdout(&o));
+    let out = refused_at("cue-short", &short, "\"don\"");
+    assert!(out.contains("at least 4 letters"), "{out}");
     let foreign = shipped_src().replacen(
         "\"out_of_scope_words\": {",
         "\"out_of_scope_words\": {\n    \"de\": [\"spende\"],",

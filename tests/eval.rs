@@ -4,8 +4,21 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use faqbot::reply::Engine;
-use faqbot::tools::eval::{judge, read_cases, tally};
+use faqbot::tools::eval::{judge, read_cases, tally, Tally};
+
+/// The shipped matcher's tallies on a part of `tests/data` (per language, overall), and how
+/// many messages the part has.
+fn measure(part: &str) -> (BTreeMap<String, Tally>, Tally, usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let faq = faqbot::faq::load(&root.join("faq.json")).expect("faq.json").faq;
+    let engine = Engine::new(faq);
+    let cases = read_cases(&root.join("tests/data").join(part)).expect(part);
+    let (per_lang, all) = tally(&cases, &|q| judge(&engine, q));
+    (per_lang, all, cases.len())
+}
 
 /// Measured on eval-test.tsv with the shipped faq.json: top-1 0.976, confident-but-wrong 0.012,
 /// out of scope answered 0.020, answered or offered 0.988, answered right 0.847 (round 2: 0.976,
@@ -18,12 +31,8 @@ const FLOOR_OFFERED: f64 = 0.98;
 
 #[test]
 fn matching_accuracy_stays_above_the_floors() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let faq = faqbot::faq::load(&root.join("faq.json")).expect("faq.json").faq;
-    let engine = Engine::new(faq);
-    let cases = read_cases(&root.join("tests/data/eval-test.tsv")).expect("eval-test.tsv");
-    assert!(cases.len() >= 200, "the test part has {} questions", cases.len());
-    let (per_lang, all) = tally(&cases, &|q| judge(&engine, q));
+    let (per_lang, all, n) = measure("eval-test.tsv");
+    assert!(n >= 200, "the test part has {n} questions");
     let report = format!("{all:?} {per_lang:?}");
     assert!(all.top1_rate() >= FLOOR_TOP1, "top-1 {:.3}: {report}", all.top1_rate());
     for (lang, t) in &per_lang {
@@ -58,12 +67,8 @@ const REAL_CEILING_OOS: f64 = 0.03;
 
 #[test]
 fn realistic_messages_stay_above_their_floors() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let faq = faqbot::faq::load(&root.join("faq.json")).expect("faq.json").faq;
-    let engine = Engine::new(faq);
-    let cases = read_cases(&root.join("tests/data/real-test.tsv")).expect("real-test.tsv");
-    assert!(cases.len() >= 240, "the realistic test part has {} messages", cases.len());
-    let (_, all) = tally(&cases, &|q| judge(&engine, q));
+    let (_, all, n) = measure("real-test.tsv");
+    assert!(n >= 240, "the realistic test part has {n} messages");
     let report = format!("{all:?}");
     assert!(
         all.answered_rate() >= REAL_FLOOR_ANSWERED,
@@ -117,12 +122,8 @@ const LONG_CEILING_OOS: f64 = 0.10;
 
 #[test]
 fn long_stories_stay_above_their_floors() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let faq = faqbot::faq::load(&root.join("faq.json")).expect("faq.json").faq;
-    let engine = Engine::new(faq);
-    let cases = read_cases(&root.join("tests/data/long-test.tsv")).expect("long-test.tsv");
-    assert_eq!(cases.len(), 80);
-    let (_, all) = tally(&cases, &|q| judge(&engine, q));
+    let (_, all, n) = measure("long-test.tsv");
+    assert_eq!(n, 80);
     let report = format!("{all:?}");
     assert!(all.answered_rate() >= LONG_FLOOR_ANSWERED, "answered right {report}");
     assert!(all.ranked_rate() >= LONG_FLOOR_RANKED, "ranked first {report}");

@@ -502,7 +502,7 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
         for name in d.weights.keys() {
             if !crate::matcher::FEATURES.contains(&name.as_str()) {
                 f.error(
-                    &format!("/decision/weights/{}", name.replace('~', "~0").replace('/', "~1")),
+                    &format!("/decision/weights/{}", jsonpos::pointer_token(name)),
                     format!(
                         "unknown feature `{name}`; the features are {}",
                         crate::matcher::FEATURES.join(", ")

@@ -29,6 +29,12 @@ impl Positions {
     }
 }
 
+/// An object key as a JSON pointer writes it (`~` as `~0`, `/` as `~1`).
+#[must_use]
+pub fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// Scans `src` (valid JSON) and returns the positions of all values.
 #[must_use]
 pub fn positions(src: &str) -> Positions {
@@ -85,8 +91,7 @@ impl Scanner {
                                 self.bump();
                             }
                             self.skip_ws();
-                            let key = key.replace('~', "~0").replace('/', "~1");
-                            self.value(format!("{pointer}/{key}"));
+                            self.value(format!("{pointer}/{}", pointer_token(&key)));
                             self.skip_ws();
                             if self.peek() == Some(',') {
                                 self.bump();

@@ -23,10 +23,6 @@ struct Evidence {
 }
 
 impl Index {
-    fn background_topic(&self, topic: usize) -> bool {
-        self.background_topics.contains(&(topic as u32))
-    }
-
     fn evidence(&self, words: &[String], similar: &mut Similar, t1: u32, t2: u32) -> Evidence {
         let mut seen = rustc_hash::FxHashSet::default();
         let content: Vec<&String> =
@@ -142,8 +138,8 @@ impl Index {
             ("last_agree", last.0),
             ("last_t1", last.1),
             ("last_gap", last.2),
-            ("t1_bg", flag(self.background_topic(t1))),
-            ("t2_bg", flag(t2 != usize::MAX && self.background_topic(t2))),
+            ("t1_bg", flag(self.is_background_topic(t1))),
+            ("t2_bg", flag(t2 != usize::MAX && self.is_background_topic(t2))),
             ("w_content", ew.content),
             ("w_unknown", ew.unknown),
             ("w_topic", ew.topic),

@@ -290,6 +290,11 @@ impl Index {
         }
     }
 
+    /// Whether a topic (an index into `faq.topics`) is one of the background topics.
+    pub(super) fn is_background_topic(&self, topic: usize) -> bool {
+        self.background_topics.contains(&(topic as u32))
+    }
+
     /// Whether a word begins with one of the `out_of_scope_words`.
     pub(super) fn is_out_of_scope_cue(&self, word: &str) -> bool {
         if self.out_of_scope.is_empty() {

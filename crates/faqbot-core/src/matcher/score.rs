@@ -247,19 +247,27 @@ impl Index {
     }
 
     fn classify_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Match {
-        let scored = self.scored_inner(message, explain);
+        // The decision model's features cost a scoring of the last sentence: only with a model.
+        let scored = self.scored_inner(message, explain, self.model.is_some());
         let outcome = scored.decide(&self.thresholds, self.model.as_ref());
         let Scored { ranked, language, truncated, .. } = scored;
         Match { outcome, language, ranked, truncated }
     }
 
-    /// Scores a message without deciding (for tuning the thresholds).
+    /// Scores a message without deciding (for tuning the thresholds and fitting the decision
+    /// model), with the model's features.
     #[must_use]
     pub fn scored(&self, message: &str) -> Scored {
-        self.scored_inner(message, None)
+        self.scored_inner(message, None, true)
     }
 
-    fn scored_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Scored {
+    /// `with_features`: whether to compute [`Scored::features`] (else they are all 0).
+    fn scored_inner(
+        &self,
+        message: &str,
+        explain: Option<&mut Vec<Explanation>>,
+        with_features: bool,
+    ) -> Scored {
         let truncated = text::is_truncated(message);
         let words = text::words(message);
         let language = self.detect_language(message, &words);
@@ -278,13 +286,18 @@ impl Index {
                 best_is_background: false,
             };
         }
-        let mut similar = Similar { cache: HashMap::default(), budget: TYPO_BUDGET };
+        let mut similar = Similar::new();
         let mut ranked = self.score_in_context(&words, &mut similar, explain);
-        let whole = ranked.clone();
-        // The last sentence alone, where families most often put their question.
-        let last = match text::last_of_several_sentences(message) {
-            Some(sentence) => self.score_in_context(&text::words(sentence), &mut similar, None),
-            None => whole.clone(),
+        // For the features: the whole message's scores, and the last sentence's alone (where
+        // families most often put their question).
+        let (whole, last) = if with_features {
+            let last = match text::last_of_several_sentences(message) {
+                Some(sentence) => self.score_in_context(&text::words(sentence), &mut similar, None),
+                None => ranked.clone(),
+            };
+            (ranked.clone(), last)
+        } else {
+            (Vec::new(), Vec::new())
         };
         // A message of several sentences: its questions, scored alone, may say what it asks
         // more clearly than the whole (the story around them dilutes it).
@@ -326,19 +339,20 @@ impl Index {
         let score_of =
             |list: &[(usize, f32)], t: usize| list.iter().find(|r| r.0 == t).map_or(0.0, |r| r.1);
         let features = match ranked[..] {
-            [] => Features::default(),
-            [(t1, s1), ref rest @ ..] => Features {
+            [(t1, s1), ref rest @ ..] if with_features => Features {
                 score: s1,
                 last_sentence: score_of(&last, t1),
-                runner_up_background: rest.first().map_or(0.0, |r| {
-                    f32::from(u8::from(self.background_topics.contains(&(r.0 as u32))))
-                }),
+                runner_up_background: rest
+                    .first()
+                    .map_or(0.0, |r| f32::from(u8::from(self.is_background_topic(r.0)))),
                 topic_words: coverage,
                 whole_margin: score_of(&whole, t1)
                     - whole.iter().find(|r| r.0 != t1).map_or(0.0, |r| r.1),
                 log_words: Features::log_words_of(content_words),
             },
+            _ => Features::default(),
         };
+        let best_is_background = ranked.first().is_some_and(|r| self.is_background_topic(r.0));
         Scored {
             ranked,
             small_talk: self.small_talk(&words),
@@ -350,7 +364,7 @@ impl Index {
             content_words,
             features,
             out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
-            best_is_background: self.background_topics.contains(&topic),
+            best_is_background,
         }
     }
 
