@@ -482,6 +482,7 @@ fn tune(faq: &Faq, cases: &[Case], out: &mut dyn Write) {
                             topic_weight,
                             keyword_bonus,
                             answer_factor,
+                            ..Params::default()
                         };
                         let index = crate::matcher::Index::build_with(faq, params);
                         let scored: Vec<_> =

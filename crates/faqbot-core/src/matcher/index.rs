@@ -47,6 +47,10 @@ pub struct Index {
     pub(super) keyword_topics: Vec<Vec<u32>>,
     /// Term → topics whose phrasings contain it.
     pub(super) term_topics: Vec<Vec<u32>>,
+    /// Term → (topic, how often its phrasings use it, weighted by their factor), by topic.
+    pub(super) term_counts: Vec<Vec<(u32, f32)>>,
+    /// Topic → sum of its terms' counts.
+    pub(super) topic_mass: Vec<f32>,
     pub(super) phrasings: Vec<Phrasing>,
     /// Per term: whether it is a background word (frequent in the background topics'
     /// phrasings, see `Faq::background_topics`).
@@ -197,6 +201,21 @@ impl Index {
                 term_topics[t as usize].push(p.topic);
             }
         }
+        let mut term_counts: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+        let mut topic_mass = vec![0f32; faq.topics.len().max(1)];
+        for p in &phrasings {
+            for &t in &p.terms {
+                let list = &mut term_counts[t as usize];
+                match list.iter_mut().find(|e| e.0 == p.topic) {
+                    Some(e) => e.1 += p.factor,
+                    None => list.push((p.topic, p.factor)),
+                }
+                topic_mass[p.topic as usize] += p.factor;
+            }
+        }
+        for list in &mut term_counts {
+            list.sort_unstable_by_key(|e| e.0);
+        }
         let mut keyword_topics: Vec<Vec<u32>> = vec![Vec::new(); n];
         for (t, topic) in keyword_terms {
             keyword_topics[t as usize].push(topic);
@@ -274,6 +293,8 @@ impl Index {
             postings,
             keyword_topics,
             term_topics,
+            term_counts,
+            topic_mass,
             phrasings,
             background,
             background_topics: background_ids,

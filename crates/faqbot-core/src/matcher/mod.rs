@@ -8,8 +8,10 @@
 //! A phrasing scores by how much of it the message covers and how much of the message it
 //! explains; a topic scores by its best phrasing. A message of several sentences is also scored
 //! by each of its questions alone (a story around the question dilutes it), and a topic keeps
-//! the better of the two. The thresholds in faq.json turn the scores into an answer,
-//! suggestions or an honest fallback.
+//! the better of the two. The best three topics are then reordered by how likely the message's
+//! words are under each topic's word counts (naive Bayes over the phrasings), which errs on
+//! other messages than the phrasing scores do. The thresholds in faq.json turn the scores into
+//! an answer, suggestions or an honest fallback.
 
 mod decision;
 mod features;
@@ -64,11 +66,8 @@ const CLEAR_COVERAGE: f32 = 0.5;
 const CLEAR_MAX_UNKNOWN: f32 = 0.3;
 const CLEAR_MIN_WORDS: usize = 3;
 const CLEAR_ANSWER_DROP: f32 = 0.1;
-/// When the best two topics are closer than the margin, the runner-up is offered first if the
-/// words that its vocabulary holds and the best's does not outweigh the reverse by at least
-/// this share of the message's word weight (measured on the development parts: 0.05, 0.1 and
-/// 0.15 tried).
-const CLOSE_CALL_LEAD: f32 = 0.1;
+/// How many of the best topics the naive-Bayes likelihood re-ranks.
+const NB_CANDIDATES: usize = 3;
 /// How many topics the matcher reports, best first.
 const REPORTED_TOPICS: usize = 5;
 /// At most this many suggestions are offered.
@@ -90,6 +89,11 @@ pub struct Params {
     pub keyword_bonus: f32,
     /// Weight of the answer's own sentences as phrasings (0: not indexed).
     pub answer_factor: f32,
+    /// Score a topic among the best [`NB_CANDIDATES`] loses per nat of naive-Bayes
+    /// log-likelihood it trails the likeliest of them by (0: no re-ranking).
+    pub nb_weight: f32,
+    /// Additive smoothing of the naive-Bayes word counts.
+    pub nb_alpha: f32,
 }
 
 impl Default for Params {
@@ -100,6 +104,8 @@ impl Default for Params {
             topic_weight: 0.85,
             keyword_bonus: 0.1,
             answer_factor: 0.8,
+            nb_weight: 0.02,
+            nb_alpha: 0.1,
         }
     }
 }
@@ -160,8 +166,8 @@ pub struct Match {
     pub outcome: Outcome,
     /// Language recognised from the message itself, if any.
     pub language: Option<String>,
-    /// Best topics with their scores (0..1), best first; except that when the best two are
-    /// closer than the margin, the one whose own words hold more of the message comes first.
+    /// Best topics with their scores (0..1), best first: by score, the best three reordered by
+    /// how likely the message's words are in each (so their scores need not be in order).
     pub ranked: Vec<(usize, f32)>,
     /// Whether the message was longer than matching reads.
     pub truncated: bool,
@@ -178,6 +184,7 @@ impl Match {
 /// A message's scores before the thresholds decide.
 #[derive(Debug, Clone)]
 pub struct Scored {
+    /// As [`Match::ranked`].
     pub ranked: Vec<(usize, f32)>,
     pub small_talk: Option<SmallTalk>,
     pub empty: bool,
@@ -202,7 +209,7 @@ pub struct Scored {
 impl Scored {
     /// Decides: answer when the best topic is sure, else small talk, else suggestions above the
     /// suggestion floor, else the fallback. Sure: by the `model` when there is one; else at
-    /// `answer` and clear of the next by `margin` (at a lower score when the topic's words
+    /// `answer` and clear of every other by `margin` (at a lower score when the topic's words
     /// make up most of the message). Beside an answer, topics scoring at least `related` are
     /// offered, and with a model also those within the margin of the answer (a message asking
     /// two things); never below `suggest`.
@@ -211,7 +218,10 @@ impl Scored {
         if self.empty {
             return Outcome::Empty;
         }
-        let second = self.ranked.get(1).map_or(0.0, |r| r.1);
+        // The likelihood reorders the best topics without changing their scores: the best is
+        // answered only when it leads every other by the margin (so only when the likelihood
+        // agreed with the phrasing scores on it).
+        let second = self.ranked.iter().skip(1).map(|r| r.1).fold(0.0, f32::max);
         if let Some(&(topic, s)) = self.ranked.first() {
             let (sure, floor) = match model {
                 Some(m) => (
