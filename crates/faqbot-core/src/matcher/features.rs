@@ -118,6 +118,12 @@ impl Index {
                 top - r.get(1).map_or(0.0, |x| x.1),
             );
         }
+        // The naive-Bayes likelihood of the best three: whether the best is the likeliest, and
+        // by how much per content word.
+        let top: Vec<(usize, f32)> = scored.ranked.iter().take(NB_CANDIDATES).copied().collect();
+        let ll = self.log_likelihoods(&words, &similar, &top);
+        let others = ll[1..top.len().max(1)].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let nb_gap = if others.is_finite() { ll[0] - others } else { 0.0 };
         let (t1u, t2u) = (t1 as u32, t2 as u32);
         let ew = self.evidence(&words, &mut similar, t1u, t2u);
         let eq =
@@ -126,6 +132,8 @@ impl Index {
         out.extend([
             ("s1", s1),
             ("s2", s2),
+            ("nb_agree", flag(nb_gap >= 0.0)),
+            ("nb_gap", nb_gap),
             ("whole_t1", whole_t1),
             ("whole_agree", flag(whole_best == Some(t1))),
             ("q_score", q_best.map_or(0.0, |q| q.1)),

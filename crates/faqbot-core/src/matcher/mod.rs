@@ -66,6 +66,14 @@ const CLEAR_COVERAGE: f32 = 0.5;
 const CLEAR_MAX_UNKNOWN: f32 = 0.3;
 const CLEAR_MIN_WORDS: usize = 3;
 const CLEAR_ANSWER_DROP: f32 = 0.1;
+/// Without a decision model: a best topic that also has the best phrasing score is answered
+/// from this score when its naive-Bayes log-likelihood leads the others' by at least
+/// [`LIKELY_LEAD`] nats. Two rankings that err on different messages agreeing clearly is
+/// evidence the margin alone does not see; the lead is not divided by the message's length,
+/// since a long story whose words keep pointing to one topic is strong evidence. See the README
+/// for the measurements.
+const LIKELY_ANSWER: f32 = 0.45;
+const LIKELY_LEAD: f32 = 6.0;
 /// How many of the best topics the naive-Bayes likelihood re-ranks.
 const NB_CANDIDATES: usize = 3;
 /// How many topics the matcher reports, best first.
@@ -204,6 +212,9 @@ pub struct Scored {
     /// Whether the best topic is a background topic (the closure, which most messages mention
     /// before asking something else).
     pub best_is_background: bool,
+    /// By how many nats the best topic's naive-Bayes log-likelihood leads the other
+    /// re-ranked topics' (negative when another is likelier; 0 when fewer than two scored).
+    pub likelihood_lead: f32,
 }
 
 impl Scored {
@@ -234,7 +245,12 @@ impl Scored {
                         && self.content_words >= CLEAR_MIN_WORDS;
                     let answer =
                         if clear { t.answer as f32 - CLEAR_ANSWER_DROP } else { t.answer as f32 };
-                    (s >= answer && s - second >= t.margin as f32, t.related.max(t.suggest) as f32)
+                    let likely =
+                        s >= LIKELY_ANSWER && s >= second && self.likelihood_lead >= LIKELY_LEAD;
+                    (
+                        (s >= answer && s - second >= t.margin as f32) || likely,
+                        t.related.max(t.suggest) as f32,
+                    )
                 }
             };
             // The background topic answered: the message may have asked something else, so the
@@ -319,6 +335,7 @@ mod tests {
             features: Features::default(),
             out_of_scope_cue: false,
             best_is_background: false,
+            likelihood_lead: 0.0,
         }
     }
 
@@ -352,6 +369,31 @@ mod tests {
         assert_eq!(closure.decide(&t, None), Outcome::Answer { topic: 4, related: vec![1, 2] });
         // Too close to call: suggestions, as before.
         assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t, None), Outcome::Suggest(vec![4, 1]));
+    }
+
+    #[test]
+    fn a_clear_lead_in_likelihood_answers_below_the_answer_score() {
+        // The shipped thresholds; a best topic below `answer` and within the margin.
+        let t = Thresholds { answer: 0.6, margin: 0.1, suggest: 0.2, related: 0.55 };
+        let s = LIKELY_ANSWER + 0.05;
+        let mut m = scored(&[(4, s), (1, s - 0.04), (2, 0.3)]);
+        assert_eq!(m.decide(&t, None), Outcome::Suggest(vec![4, 1, 2]));
+        m.likelihood_lead = LIKELY_LEAD;
+        assert_eq!(m.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
+        // Not when the lead is short of it, the score too low, the likelihood reordered the
+        // phrasing scores (another topic scored higher), or a word is out of scope.
+        m.likelihood_lead = LIKELY_LEAD - 0.5;
+        assert!(matches!(m.decide(&t, None), Outcome::Suggest(_)));
+        let mut low = scored(&[(4, LIKELY_ANSWER - 0.01), (1, 0.3)]);
+        low.likelihood_lead = LIKELY_LEAD + 10.0;
+        assert!(matches!(low.decide(&t, None), Outcome::Suggest(_)));
+        let mut reordered = scored(&[(4, s), (1, s + 0.01)]);
+        reordered.likelihood_lead = LIKELY_LEAD + 10.0;
+        assert!(matches!(reordered.decide(&t, None), Outcome::Suggest(_)));
+        let mut cue = scored(&[(4, s), (1, 0.3)]);
+        cue.likelihood_lead = LIKELY_LEAD + 10.0;
+        cue.out_of_scope_cue = true;
+        assert!(matches!(cue.decide(&t, None), Outcome::Suggest(_)));
     }
 
     #[test]

@@ -217,26 +217,52 @@ impl Index {
     /// phrasing; the counts see how often a topic's phrasings use a word, so the two err on
     /// different messages. The scores themselves stay the phrasing scores (so they need not
     /// be in order any more), and the decision goes by them.
+    /// Returns by how many nats the likelihood of the (new) best topic leads the others' (0
+    /// when there was nothing to reorder).
     fn rerank_by_likelihood(
         &self,
         words: &[String],
         similar: &Similar,
         ranked: &mut [(usize, f32)],
-    ) {
+    ) -> f32 {
         let p = self.params;
         let n = ranked.len().min(NB_CANDIDATES);
         if n < 2 || p.nb_weight == 0.0 {
-            return;
+            return 0.0;
         }
+        let ll = self.log_likelihoods(words, similar, &ranked[..n]);
+        let likeliest = ll[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut order = [((0, 0.0), 0.0, 0.0); NB_CANDIDATES];
+        for ((slot, &r), l) in order.iter_mut().zip(&ranked[..n]).zip(ll) {
+            *slot = (r, r.1 + p.nb_weight * (l - likeliest), l);
+        }
+        order[..n].sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0 .0.cmp(&b.0 .0)));
+        for (slot, (r, _, _)) in ranked.iter_mut().zip(order).take(n) {
+            *slot = r;
+        }
+        order[0].2 - order[1..n].iter().map(|o| o.2).fold(f32::NEG_INFINITY, f32::max)
+    }
+
+    /// The log-likelihood of the message's distinct content words under each of the (at most
+    /// [`NB_CANDIDATES`]) topics' word counts, each word by its best similar term (words the
+    /// FAQ does not know count for none). Reads the similar terms from the cache that scoring
+    /// the same words filled.
+    pub(super) fn log_likelihoods(
+        &self,
+        words: &[String],
+        similar: &Similar,
+        topics: &[(usize, f32)],
+    ) -> [f32; NB_CANDIDATES] {
+        let p = self.params;
         let v = self.terms.len() as f32;
         let mut ll = [0f32; NB_CANDIDATES];
         let mut seen = HashSet::default();
         for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
             let m = similar.cache.get(w.as_str()).map_or(&[][..], Vec::as_slice);
-            for (l, &(topic, _)) in ll.iter_mut().zip(&ranked[..n]) {
-                if m.is_empty() {
-                    break;
-                }
+            if m.is_empty() {
+                continue;
+            }
+            for (l, &(topic, _)) in ll.iter_mut().zip(topics) {
                 let mut c = 0f32;
                 for &(t, s) in m {
                     let counts = &self.term_counts[t as usize];
@@ -247,15 +273,7 @@ impl Index {
                 *l += ((c + p.nb_alpha) / (self.topic_mass[topic] + p.nb_alpha * v)).ln();
             }
         }
-        let likeliest = ll[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut order = [((0, 0.0), 0.0); NB_CANDIDATES];
-        for ((slot, &r), l) in order.iter_mut().zip(&ranked[..n]).zip(ll) {
-            *slot = (r, r.1 + p.nb_weight * (l - likeliest));
-        }
-        order[..n].sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0 .0.cmp(&b.0 .0)));
-        for (slot, (r, _)) in ranked.iter_mut().zip(order).take(n) {
-            *slot = r;
-        }
+        ll
     }
 
     /// Whether the message is only a greeting or thanks, and which.
@@ -332,6 +350,7 @@ impl Index {
                 features: Features::default(),
                 out_of_scope_cue: false,
                 best_is_background: false,
+                likelihood_lead: 0.0,
             };
         }
         let mut similar = Similar::new();
@@ -371,7 +390,7 @@ impl Index {
             }
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
-        self.rerank_by_likelihood(&words, &similar, &mut ranked);
+        let likelihood_lead = self.rerank_by_likelihood(&words, &similar, &mut ranked);
         ranked.truncate(REPORTED_TOPICS);
         let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
         let (coverage, unknown, content_words) = self.coverage(&words, &similar, topic);
@@ -404,6 +423,7 @@ impl Index {
             features,
             out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
             best_is_background,
+            likelihood_lead,
         }
     }
 
