@@ -203,19 +203,18 @@ impl Index {
         }
         let mut term_counts: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
         let mut topic_mass = vec![0f32; faq.topics.len().max(1)];
+        // Phrasings come topic by topic, so each list is built in topic order.
         for p in &phrasings {
             for &t in &p.terms {
                 let list = &mut term_counts[t as usize];
-                match list.iter_mut().find(|e| e.0 == p.topic) {
-                    Some(e) => e.1 += p.factor,
-                    None => list.push((p.topic, p.factor)),
+                match list.last_mut() {
+                    Some(e) if e.0 == p.topic => e.1 += p.factor,
+                    _ => list.push((p.topic, p.factor)),
                 }
                 topic_mass[p.topic as usize] += p.factor;
             }
         }
-        for list in &mut term_counts {
-            list.sort_unstable_by_key(|e| e.0);
-        }
+        debug_assert!(term_counts.iter().all(|l| l.windows(2).all(|w| w[0].0 < w[1].0)));
         let mut keyword_topics: Vec<Vec<u32>> = vec![Vec::new(); n];
         for (t, topic) in keyword_terms {
             keyword_topics[t as usize].push(topic);
