@@ -142,23 +142,56 @@ impl Scanner {
         }
     }
 
-    /// Reads a string literal (at its opening quote) and returns its raw content.
+    /// Reads a string literal (at its opening quote) and returns its content with the escapes
+    /// decoded, as serde_json reads it (so that a key's pointer is the one validation builds).
     fn string(&mut self) -> String {
         let mut out = String::new();
         self.bump();
         while let Some(c) = self.bump() {
             match c {
                 '"' => break,
-                '\\' => {
-                    if let Some(e) = self.bump() {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                }
+                '\\' => match self.bump() {
+                    Some('b') => out.push('\u{8}'),
+                    Some('f') => out.push('\u{c}'),
+                    Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
+                    Some('t') => out.push('\t'),
+                    Some('u') => out.push(self.unicode_escape()),
+                    Some(e) => out.push(e),
+                    None => break,
+                },
                 c => out.push(c),
             }
         }
         out
+    }
+
+    /// Decodes the rest of a `\uXXXX` escape (after its `u`), and a low surrogate's escape
+    /// after a high one. A malformed escape gives U+FFFD (the text parsed, so it cannot occur).
+    fn unicode_escape(&mut self) -> char {
+        let high = self.hex4();
+        if let Some(h @ 0xD800..=0xDBFF) = high {
+            if self.peek() == Some('\\') && self.chars.get(self.i + 1) == Some(&'u') {
+                self.bump();
+                self.bump();
+                if let Some(l @ 0xDC00..=0xDFFF) = self.hex4() {
+                    let c = 0x10000 + ((h - 0xD800) << 10) + (l - 0xDC00);
+                    return char::from_u32(c).unwrap_or('\u{FFFD}');
+                }
+            }
+            return '\u{FFFD}';
+        }
+        high.and_then(char::from_u32).unwrap_or('\u{FFFD}')
+    }
+
+    /// Reads four hex digits.
+    fn hex4(&mut self) -> Option<u32> {
+        let mut v = 0;
+        for _ in 0..4 {
+            v = v * 16 + self.peek()?.to_digit(16)?;
+            self.bump();
+        }
+        Some(v)
     }
 }
 
@@ -182,6 +215,19 @@ mod tests {
         let p = positions("{\"a\": {\"b\": 1}}");
         assert_eq!(p.find("/a/missing"), (1, 7));
         assert_eq!(p.find("/nothing/here"), (1, 1));
+    }
+
+    #[test]
+    fn keys_are_found_by_their_decoded_text() {
+        // `"\u0259"` is `ə`, `"a\"b"` is `a"b`, `"d\/e"` is `d/e` and `"\ud83d\ude00"` one
+        // emoji: serde_json reads the keys so, and validation builds its pointers from them.
+        let src = r#"{"\u0259": 1, "a\"b": 2, "d\/e": 3, "\ud83d\ude00": 4, "t\tx": 5}"#;
+        let p = positions(src);
+        assert_eq!(p.find("/ə"), (1, 12));
+        assert_eq!(p.find("/a\"b"), (1, 23));
+        assert_eq!(p.find("/d~1e"), (1, 34));
+        assert_eq!(p.find("/\u{1F600}"), (1, 53));
+        assert_eq!(p.find("/t\tx"), (1, 64));
     }
 
     #[test]
