@@ -21,8 +21,8 @@ fn measure(part: &str) -> (BTreeMap<String, Tally>, Tally, usize) {
 }
 
 /// Measured on eval-test.tsv with the shipped faq.json: top-1 0.976, confident-but-wrong 0.012,
-/// out of scope answered 0.020, answered or offered 0.988, answered right 0.847 (round 2: 0.976,
-/// 0.000, 0.020, 1.000, 0.782).
+/// out of scope answered 0.020, answered or offered 0.988, answered right 0.882 (round 4: the
+/// same but answered right 0.847; round 2: 0.976, 0.000, 0.020, 1.000, 0.782).
 const FLOOR_TOP1: f64 = 0.92;
 const FLOOR_LANG_TOP1: f64 = 0.85;
 const CEILING_WRONG: f64 = 0.02;
@@ -51,50 +51,54 @@ fn matching_accuracy_stays_above_the_floors() {
     );
 }
 
-/// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
-/// tuned on). Issue 11's goals are answered right 0.85 (0.80 per language), ranked first 0.93,
-/// offered 0.98, wrong 0.02, out of scope answered 0.03; the matcher does not reach them yet.
-/// Measured with the shipped faq.json (round 4): answered right 0.548, ranked first 0.885,
-/// offered 0.966, answered wrongly 0.014, out of scope answered 0.000 (round 3: 0.514, 0.885,
-/// 0.966, 0.014, 0.038; round 2: 0.452, 0.856, 0.971, 0.014, 0.038; round 1: 0.442, 0.798,
-/// 0.928, 0.019, 0.038). These floors sit a little below that (the ceilings a little above, the
-/// out-of-scope one at the goal), so a regression fails; raise them as matching improves.
-const REAL_FLOOR_ANSWERED: f64 = 0.52;
-const REAL_FLOOR_RANKED: f64 = 0.87;
-const REAL_FLOOR_OFFERED: f64 = 0.95;
-const REAL_CEILING_WRONG: f64 = 0.02;
-const REAL_CEILING_OOS: f64 = 0.03;
+/// Floors (and ceilings) a blind part is held to: a little below what was measured (the
+/// ceilings a little above), so that a regression fails; raise them as matching improves. Issue
+/// 11's goals for the realistic parts are answered right 0.85 (0.80 per language), ranked first
+/// 0.93, offered 0.98, answered wrongly 0.02, out of scope answered 0.03; the matcher does not
+/// reach them yet.
+struct Floors {
+    answered: f64,
+    ranked: f64,
+    offered: f64,
+    wrong: f64,
+    oos: f64,
+}
 
+fn holds(part: &str, messages: usize, f: &Floors) {
+    let (_, all, n) = measure(part);
+    assert!(n >= messages, "{part} has {n} messages");
+    let report = format!("{part}: {all:?}");
+    let (answered, ranked, offered) = (all.answered_rate(), all.ranked_rate(), all.offered_rate());
+    assert!(answered >= f.answered, "answered right {answered:.3}: {report}");
+    assert!(ranked >= f.ranked, "ranked first {ranked:.3}: {report}");
+    assert!(offered >= f.offered, "answered or offered {offered:.3}: {report}");
+    assert!(all.wrong_rate() <= f.wrong, "answered wrongly {:.3}: {report}", all.wrong_rate());
+    assert!(all.oos_rate() <= f.oos, "out of scope answered {:.3}: {report}", all.oos_rate());
+}
+
+/// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
+/// tuned on, but read as a pass/fail gate after every change since round 1). Measured with the
+/// shipped faq.json, answered right / ranked first / offered / answered wrongly / out of scope
+/// answered: round 5 0.611 / 0.894 / 0.971 / 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
+/// 0.014 / 0.000; round 3 0.514, 0.885, 0.966, 0.014, 0.038; round 2 0.452, 0.856, 0.971,
+/// 0.014, 0.038; round 1 0.442, 0.798, 0.928, 0.019, 0.038. The wrong-answer ceiling stays at the
+/// goal, one message above what was measured.
 #[test]
 fn realistic_messages_stay_above_their_floors() {
-    let (_, all, n) = measure("real-test.tsv");
-    assert!(n >= 240, "the realistic test part has {n} messages");
-    let report = format!("{all:?}");
-    assert!(
-        all.answered_rate() >= REAL_FLOOR_ANSWERED,
-        "answered right {:.3}: {report}",
-        all.answered_rate()
-    );
-    assert!(
-        all.ranked_rate() >= REAL_FLOOR_RANKED,
-        "ranked first {:.3}: {report}",
-        all.ranked_rate()
-    );
-    assert!(
-        all.offered_rate() >= REAL_FLOOR_OFFERED,
-        "answered or offered {:.3}: {report}",
-        all.offered_rate()
-    );
-    assert!(
-        all.wrong_rate() <= REAL_CEILING_WRONG,
-        "answered wrongly {:.3}: {report}",
-        all.wrong_rate()
-    );
-    assert!(
-        all.oos_rate() <= REAL_CEILING_OOS,
-        "out of scope answered {:.3}: {report}",
-        all.oos_rate()
-    );
+    let floors = Floors { answered: 0.58, ranked: 0.88, offered: 0.95, wrong: 0.02, oos: 0.03 };
+    holds("real-test.tsv", 240, &floors);
+}
+
+/// The fresh blind realistic part of round 5 (real-test2.tsv: 250 messages, 54 out of scope,
+/// written from the seed alone by someone who saw neither faq.json nor the other parts or the
+/// code; its totals were read once, at the end of the round). Measured with the shipped
+/// faq.json: answered right 0.765, ranked first 0.913, offered 0.964, answered wrongly 0.026
+/// (five messages: over the goal), out of scope answered 0.000 (with round 4's matcher: 0.750,
+/// 0.918, 0.969, 0.020, 0.000).
+#[test]
+fn fresh_realistic_messages_stay_above_their_floors() {
+    let floors = Floors { answered: 0.74, ranked: 0.90, offered: 0.95, wrong: 0.03, oos: 0.03 };
+    holds("real-test2.tsv", 250, &floors);
 }
 
 #[test]
@@ -111,22 +115,12 @@ fn the_matcher_beats_the_whole_string_baseline() {
 
 /// The blind part of long stories (long-test.tsv: 40 in scope, 40 out of scope, written from the
 /// seed alone by someone who saw neither faq.json nor the other parts; never tuned on). Measured
-/// with the shipped faq.json: answered right 0.500, ranked first 0.800, offered 1.000, answered
-/// wrongly 0.050, out of scope answered 0.075 (0.525 answered right since Cyrillic and Armenian
-/// endings match). One message is 0.025 here; the floors sit one or
-/// two messages below (the ceilings above) so that a regression fails. Issue 11's goals apply.
-const LONG_FLOOR_ANSWERED: f64 = 0.45;
-const LONG_FLOOR_RANKED: f64 = 0.75;
-const LONG_CEILING_WRONG: f64 = 0.075;
-const LONG_CEILING_OOS: f64 = 0.10;
-
+/// with the shipped faq.json, answered right / ranked first / offered / answered wrongly / out
+/// of scope answered: round 5 0.650 / 0.975 / 1.000 / 0.025 / 0.075; when it was written (round
+/// 4) 0.500 / 0.800 / 1.000 / 0.050 / 0.075. One message is 0.025 here; the floors sit one or
+/// two messages below (the ceilings above).
 #[test]
 fn long_stories_stay_above_their_floors() {
-    let (_, all, n) = measure("long-test.tsv");
-    assert_eq!(n, 80);
-    let report = format!("{all:?}");
-    assert!(all.answered_rate() >= LONG_FLOOR_ANSWERED, "answered right {report}");
-    assert!(all.ranked_rate() >= LONG_FLOOR_RANKED, "ranked first {report}");
-    assert!(all.wrong_rate() <= LONG_CEILING_WRONG, "answered wrongly {report}");
-    assert!(all.oos_rate() <= LONG_CEILING_OOS, "out of scope answered {report}");
+    let floors = Floors { answered: 0.60, ranked: 0.92, offered: 0.95, wrong: 0.075, oos: 0.10 };
+    holds("long-test.tsv", 80, &floors);
 }
