@@ -221,7 +221,8 @@ impl Scored {
     /// Decides: answer when the best topic is sure, else small talk, else suggestions above the
     /// suggestion floor, else the fallback. Sure: by the `model` when there is one; else at
     /// `answer` and clear of every other by `margin` (at a lower score when the topic's words
-    /// make up most of the message). Beside an answer, topics scoring at least `related` are
+    /// make up most of the message, or when the likelihood clearly agrees), and for a
+    /// background topic only when the likelihood does not favour another. Beside an answer, topics scoring at least `related` are
     /// offered, and with a model also those within the margin of the answer (a message asking
     /// two things); never below `suggest`.
     #[must_use]
@@ -247,8 +248,13 @@ impl Scored {
                         if clear { t.answer as f32 - CLEAR_ANSWER_DROP } else { t.answer as f32 };
                     let likely =
                         s >= LIKELY_ANSWER && s >= second && self.likelihood_lead >= LIKELY_LEAD;
+                    // The background topic's phrasing score gains from the closure mentioned
+                    // around another question: it is answered only when the likelihood does
+                    // not favour another topic.
+                    let disputed_background = self.best_is_background && self.likelihood_lead < 0.0;
                     (
-                        (s >= answer && s - second >= t.margin as f32) || likely,
+                        ((s >= answer && s - second >= t.margin as f32) || likely)
+                            && !disputed_background,
                         t.related.max(t.suggest) as f32,
                     )
                 }
@@ -367,6 +373,9 @@ mod tests {
         assert_eq!(closure.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
         closure.best_is_background = true;
         assert_eq!(closure.decide(&t, None), Outcome::Answer { topic: 4, related: vec![1, 2] });
+        // ...unless the likelihood favours another topic: then it is offered, with the others.
+        closure.likelihood_lead = -0.5;
+        assert_eq!(closure.decide(&t, None), Outcome::Suggest(vec![4, 1, 2]));
         // Too close to call: suggestions, as before.
         assert_eq!(scored(&[(4, 0.9), (1, 0.88)]).decide(&t, None), Outcome::Suggest(vec![4, 1]));
     }
