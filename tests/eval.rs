@@ -89,16 +89,22 @@ fn realistic_messages_stay_above_their_floors() {
     holds("real-test.tsv", 240, &floors);
 }
 
-/// The fresh blind realistic part of round 5 (real-test2.tsv: 250 messages, 54 out of scope,
-/// written from the seed alone by someone who saw neither faq.json nor the other parts or the
-/// code; its totals were read once, at the end of the round). Measured with the shipped
-/// faq.json: answered right 0.765, ranked first 0.913, offered 0.964, answered wrongly 0.026
-/// (five messages: over the goal), out of scope answered 0.000 (with round 4's matcher: 0.750,
-/// 0.918, 0.969, 0.020, 0.000).
+/// The fresh blind realistic parts of round 5 (real-test2.tsv and real-test3.tsv: 250 messages
+/// each, a fifth out of scope, each written by a different helper from the seed alone, who saw
+/// neither faq.json nor the other parts or the code). Answered right / ranked first / offered /
+/// answered wrongly / out of scope answered with the shipped faq.json:
+/// - real-test2, read at the end of the round's first step: 0.765 / 0.913 / 0.964 / 0.026 /
+///   0.000 (round 4's matcher: 0.750 / 0.918 / 0.969 / 0.020 / 0.000); its total line once more
+///   after the background topic's veto: 0.765 / 0.913 / 0.964 / 0.015 / 0.000.
+/// - real-test3, read once at the end of the round: 0.707 / 0.934 / 0.960 / 0.015 / 0.038 (round
+///   4's matcher: 0.667 / 0.924 / 0.960 / 0.020 / 0.019). Two out-of-scope messages of 52 are
+///   answered, over the goal; its ceiling sits there, so that a third fails.
 #[test]
 fn fresh_realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.74, ranked: 0.90, offered: 0.95, wrong: 0.03, oos: 0.03 };
+    let floors = Floors { answered: 0.74, ranked: 0.90, offered: 0.95, wrong: 0.025, oos: 0.03 };
     holds("real-test2.tsv", 250, &floors);
+    let floors = Floors { answered: 0.68, ranked: 0.91, offered: 0.94, wrong: 0.025, oos: 0.04 };
+    holds("real-test3.tsv", 250, &floors);
 }
 
 #[test]
