@@ -211,6 +211,8 @@ fn ask_explain_shows_matched_words() {
     let out = stdout(&o);
     assert!(out.contains("-- red-crescent score"), "{out}");
     assert!(out.contains("crescent ~ crescent (1.00)"), "{out}");
+    // The final order, after the likelihood's reordering, is shown too.
+    assert!(out.contains("-- ranked: red-crescent "), "{out}");
 }
 
 #[test]

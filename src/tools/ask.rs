@@ -82,6 +82,11 @@ pub fn ask_one(
     if args.explain {
         let (_, explanations) = engine.index.explain(question);
         writeln!(out, "-- outcome: {}, language: {}", m.outcome.kind(), reply.language)?;
+        // The final order: the phrasing scores below, with the best three reordered by the
+        // naive-Bayes likelihood.
+        let order: Vec<String> =
+            m.ranked.iter().map(|&(t, s)| format!("{} {s:.3}", id(t))).collect();
+        writeln!(out, "-- ranked: {}", order.join(", "))?;
         for e in explanations {
             writeln!(
                 out,

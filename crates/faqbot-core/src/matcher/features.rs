@@ -119,7 +119,7 @@ impl Index {
             );
         }
         // The naive-Bayes likelihood of the best three: whether the best is the likeliest, and
-        // by how much per content word.
+        // by how many nats it leads the others.
         let top: Vec<(usize, f32)> = scored.ranked.iter().take(NB_CANDIDATES).copied().collect();
         let ll = self.log_likelihoods(&words, &similar, &top);
         let others = ll[1..top.len().max(1)].iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -222,9 +222,9 @@ impl Scored {
     /// suggestion floor, else the fallback. Sure: by the `model` when there is one; else at
     /// `answer` and clear of every other by `margin` (at a lower score when the topic's words
     /// make up most of the message, or when the likelihood clearly agrees), and for a
-    /// background topic only when the likelihood does not favour another. Beside an answer, topics scoring at least `related` are
-    /// offered, and with a model also those within the margin of the answer (a message asking
-    /// two things); never below `suggest`.
+    /// background topic only when the likelihood does not favour another. Beside an answer,
+    /// topics scoring at least `related` are offered, and with a model also those within the
+    /// margin of the answer (a message asking two things); never below `suggest`.
     #[must_use]
     pub fn decide(&self, t: &Thresholds, model: Option<&Model>) -> Outcome {
         if self.empty {

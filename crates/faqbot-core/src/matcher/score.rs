@@ -217,6 +217,7 @@ impl Index {
     /// phrasing; the counts see how often a topic's phrasings use a word, so the two err on
     /// different messages. The scores themselves stay the phrasing scores (so they need not
     /// be in order any more), and the decision goes by them.
+    ///
     /// Returns by how many nats the likelihood of the (new) best topic leads the others' (0
     /// when there was nothing to reorder).
     fn rerank_by_likelihood(
