@@ -22,13 +22,15 @@ pub struct Gcra {
     tolerance: Duration,
     /// The theoretical arrival time of the next event at the steady rate.
     tat: Option<Instant>,
+    /// The latest time Telegram asked to wait until (after a 429).
+    held: Option<Instant>,
 }
 
 impl Gcra {
     /// One event per `interval`, bursts of `burst` (at least 1).
     #[must_use]
     pub fn new(interval: Duration, burst: u32) -> Gcra {
-        Gcra { interval, tolerance: interval * burst.saturating_sub(1), tat: None }
+        Gcra { interval, tolerance: interval * burst.saturating_sub(1), tat: None, held: None }
     }
 
     /// Reserves the next slot at or after `now` and returns its time.
@@ -43,6 +45,14 @@ impl Gcra {
     pub fn hold_until(&mut self, until: Instant) {
         let tat = until + self.tolerance;
         self.tat = Some(self.tat.map_or(tat, |t| t.max(tat)));
+        self.held = Some(self.held.map_or(until, |h| h.max(until)));
+    }
+
+    /// Until when Telegram asked to wait, if that is after `now`: a slot reserved before the
+    /// hold must wait for it too.
+    #[must_use]
+    pub fn held_after(&self, now: Instant) -> Option<Instant> {
+        self.held.filter(|&h| h > now)
     }
 
     /// Whether the schedule is back to idle at `now` (nothing reserved ahead).
@@ -129,21 +139,36 @@ impl OutgoingGate {
         }
     }
 
-    /// [`OutgoingGate::wait`] on this replica's own schedules.
+    /// [`OutgoingGate::wait`] on this replica's own schedules: the chat's slot, then the bot's,
+    /// then, if Telegram asked meanwhile to hold the chat, again after the hold (as the shared
+    /// schedules do).
     async fn wait_here(&self, chat: i64) {
-        let at = {
-            let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = Instant::now();
-            // Idle chats are forgotten by the task that calls `forget_idle` every few seconds.
-            chats
-                .entry(chat)
-                .or_insert_with(|| Gcra::new(self.limits.chat_interval, self.limits.chat_burst))
-                .reserve(now)
-        };
-        tokio::time::sleep_until(at).await;
-        let at =
-            self.overall.lock().unwrap_or_else(PoisonError::into_inner).reserve(Instant::now());
-        tokio::time::sleep_until(at).await;
+        loop {
+            let at = {
+                let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = Instant::now();
+                // Idle chats are forgotten by the task that calls `forget_idle` every few
+                // seconds.
+                chats
+                    .entry(chat)
+                    .or_insert_with(|| Gcra::new(self.limits.chat_interval, self.limits.chat_burst))
+                    .reserve(now)
+            };
+            tokio::time::sleep_until(at).await;
+            let at =
+                self.overall.lock().unwrap_or_else(PoisonError::into_inner).reserve(Instant::now());
+            tokio::time::sleep_until(at).await;
+            let held = self
+                .chats
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&chat)
+                .and_then(|g| g.held_after(Instant::now()));
+            match held {
+                None => return,
+                Some(until) => tokio::time::sleep_until(until).await,
+            }
+        }
     }
 
     /// Forgets every chat whose schedule is back to idle at `now`: nothing is then known of it.

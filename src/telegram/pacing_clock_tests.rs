@@ -63,3 +63,34 @@ async fn a_hold_after_429_delays_that_chat_only() {
     assert!(times[0] >= Duration::from_secs(5), "the held chat went at {:?}", times[0]);
     assert!(times[1] < Duration::from_millis(100), "another chat waited {:?}", times[1]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_send_booked_before_a_429_waits_out_the_hold() {
+    let gate = Arc::new(OutgoingGate::new(SendLimits::default()));
+    let start = Instant::now();
+    // Two sends to one chat: the burst lets the first go now, the second is booked for 40 ms
+    // (the bot's overall pace), then a third for 1.1 s.
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let gate = Arc::clone(&gate);
+        tasks.push(tokio::spawn(async move {
+            gate.wait(7).await;
+            Instant::now() - start
+        }));
+        tokio::task::yield_now().await;
+    }
+    // Telegram answers the first with 429, retry after 5 s, while the others wait for their
+    // slots: they must not go before the hold ends.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    gate.hold(7, start + Duration::from_secs(5));
+    let mut times = Vec::new();
+    for t in tasks {
+        times.push(t.await.unwrap());
+    }
+    assert_eq!(times[0], Duration::ZERO);
+    for t in &times[1..] {
+        assert!(*t >= Duration::from_secs(5), "a send went at {t:?}, inside the hold: {times:?}");
+    }
+    // After the hold, the chat's pace applies again: the two do not go at once.
+    assert!(times[2] - times[1] >= Duration::from_millis(1000), "{times:?}");
+}
