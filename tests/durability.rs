@@ -128,31 +128,10 @@ async fn kill_9_with_40_questions_in_flight_loses_none() {
     );
     assert!(before.missing.len() >= 20, "the kill came too late to test anything: {before:?}");
 
-    let bot = BotProcess::start(&api, &env_refs(&env));
-    let done = all_answered(&api, &expected, Duration::from_secs(60)).await;
-    // Anything more would come now.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let after = tally(&api, &expected);
-    eprintln!(
-        "after the restart: {} answered once, {} answered twice, {} unanswered",
-        after.once,
-        after.twice.len(),
-        after.missing.len()
-    );
-    assert!(
-        done && after.missing.is_empty() && after.other.is_empty(),
-        "lost or wrong answers: {after:?}\nlog after the restart:\n{}",
-        bot.stderr()
-    );
+    let (bot, after) = restart_until_all_answered(&api, &env, &expected, 60).await;
     assert!(after.twice.len() <= 4, "too many answered twice: {after:?}");
     assert!(bot.stderr().contains("handled again"), "{}", bot.stderr());
-    assert_no_violations(&api);
-    assert_private(&log_before, &texts, &ids);
-    assert_private(&bot.stderr(), &texts, &ids);
-    // Once everything is answered, the journal holds nothing of anyone.
-    stop(&bot).await;
-    assert_holds_nothing(&state, &texts);
-    let _ = std::fs::remove_file(&state);
+    finish(&api, &bot, &state, &texts, &ids, &log_before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,10 +170,26 @@ async fn sigterm_with_replies_still_queued_loses_none_across_the_restart() {
 
     // A quick Telegram now.
     api.state().faults.send_delay = Duration::ZERO;
-    let bot = BotProcess::start(&api, &env_refs(&env));
-    let done = all_answered(&api, &expected, Duration::from_secs(30)).await;
+    let (bot, after) = restart_until_all_answered(&api, &env, &expected, 30).await;
+    // Only a message on its way when the process ended can be sent twice.
+    assert!(after.twice.len() <= 2, "answered twice: {after:?}");
+    finish(&api, &bot, &state, &texts, &ids, &log_before).await;
+}
+
+/// Starts the bot again on the same journal, waits (up to `within_secs`) until every question
+/// is answered, and a little more for anything sent twice; fails if one is lost or answered
+/// wrongly.
+async fn restart_until_all_answered(
+    api: &FakeApi,
+    env: &[(&'static str, String)],
+    expected: &HashMap<i64, Vec<String>>,
+    within_secs: u64,
+) -> (BotProcess, Tally) {
+    let bot = BotProcess::start(api, &env_refs(env));
+    let done = all_answered(api, expected, Duration::from_secs(within_secs)).await;
+    // Anything more would come now.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let after = tally(&api, &expected);
+    let after = tally(api, expected);
     eprintln!(
         "after the restart: {} answered once, {} answered twice, {} unanswered",
         after.once,
@@ -203,17 +198,29 @@ async fn sigterm_with_replies_still_queued_loses_none_across_the_restart() {
     );
     assert!(
         done && after.missing.is_empty() && after.other.is_empty(),
-        "lost or wrong answers: {after:?}\nlog:\n{}",
+        "lost or wrong answers: {after:?}\nlog after the restart:\n{}",
         bot.stderr()
     );
-    // Only a message on its way when the process ended can be sent twice.
-    assert!(after.twice.len() <= 2, "answered twice: {after:?}");
-    assert_no_violations(&api);
-    assert_private(&log_before, &texts, &ids);
-    assert_private(&bot.stderr(), &texts, &ids);
-    stop(&bot).await;
-    assert_holds_nothing(&state, &texts);
-    let _ = std::fs::remove_file(&state);
+    (bot, after)
+}
+
+/// The checks once everything is answered after a restart: Telegram's limits held, neither
+/// log holds a question or a user id, and the journal, after a clean stop, holds nothing of
+/// anyone.
+async fn finish(
+    api: &FakeApi,
+    bot: &BotProcess,
+    state: &Path,
+    texts: &[String],
+    ids: &[i64],
+    log_before: &str,
+) {
+    assert_no_violations(api);
+    assert_private(log_before, texts, ids);
+    assert_private(&bot.stderr(), texts, ids);
+    stop(bot).await;
+    assert_holds_nothing(state, texts);
+    let _ = std::fs::remove_file(state);
 }
 
 /// Stops the bot with SIGTERM and expects a clean exit (nothing left).
