@@ -256,6 +256,11 @@ impl Index {
     ) -> [f32; NB_CANDIDATES] {
         let p = self.params;
         let v = self.terms.len() as f32;
+        // Each candidate's smoothed total, once per message rather than once per word.
+        let mut totals = [0f32; NB_CANDIDATES];
+        for (total, &(topic, _)) in totals.iter_mut().zip(topics) {
+            *total = self.topic_mass[topic] + p.nb_alpha * v;
+        }
         let mut ll = [0f32; NB_CANDIDATES];
         let mut seen = HashSet::default();
         for w in words.iter().filter(|w| !self.stop_words.contains(*w) && seen.insert(*w)) {
@@ -263,7 +268,7 @@ impl Index {
             if m.is_empty() {
                 continue;
             }
-            for (l, &(topic, _)) in ll.iter_mut().zip(topics) {
+            for ((l, &(topic, _)), total) in ll.iter_mut().zip(topics).zip(totals) {
                 let mut c = 0f32;
                 for &(t, s) in m {
                     let counts = &self.term_counts[t as usize];
@@ -271,7 +276,7 @@ impl Index {
                         c = c.max(s * counts[i].1);
                     }
                 }
-                *l += ((c + p.nb_alpha) / (self.topic_mass[topic] + p.nb_alpha * v)).ln();
+                *l += ((c + p.nb_alpha) / total).ln();
             }
         }
         ll
