@@ -82,16 +82,6 @@ const LIKELY_LEAD: f32 = 6.0;
 const LIKELY_LOW_ANSWER: f32 = 0.38;
 pub(super) const LIKELY_LOW_LEAD: f32 = 4.5;
 const LIKELY_LOW_LAST: f32 = 0.3;
-/// And a message of at least [`KNOWN_MIN_WORDS`] content words that are nearly all words the
-/// FAQ knows (words it does not know carry at most [`KNOWN_MAX_UNKNOWN`] of the weight) is
-/// answered from [`KNOWN_ANSWER`] when the likelihood leads by [`KNOWN_LEAD`] nats and the
-/// score by the margin: out-of-scope questions bring words of their own (passports,
-/// pensions, vacancies), while a family's long message about a topic uses the FAQ's words
-/// scattered over several phrasings, which dilutes its score but not its likelihood.
-const KNOWN_ANSWER: f32 = 0.3;
-const KNOWN_LEAD: f32 = 2.0;
-const KNOWN_MAX_UNKNOWN: f32 = 0.1;
-const KNOWN_MIN_WORDS: usize = 5;
 /// How many of the best topics the naive-Bayes likelihood re-ranks.
 const NB_CANDIDATES: usize = 3;
 /// How many topics the matcher reports, best first.
@@ -279,19 +269,12 @@ impl Scored {
                     } else {
                         second
                     };
-                    let lead = self.likelihood_lead;
-                    let half_margin = s - rival >= t.margin as f32 / 2.0;
                     let likely = s >= rival
-                        && ((s >= LIKELY_ANSWER && lead >= LIKELY_LEAD)
+                        && ((s >= LIKELY_ANSWER && self.likelihood_lead >= LIKELY_LEAD)
                             || (s >= LIKELY_LOW_ANSWER
-                                && half_margin
-                                && lead >= LIKELY_LOW_LEAD
-                                && self.last_sentence >= LIKELY_LOW_LAST)
-                            || (s >= KNOWN_ANSWER
-                                && s - rival >= t.margin as f32
-                                && lead >= KNOWN_LEAD
-                                && self.unknown <= KNOWN_MAX_UNKNOWN
-                                && self.content_words >= KNOWN_MIN_WORDS));
+                                && s - rival >= t.margin as f32 / 2.0
+                                && self.likelihood_lead >= LIKELY_LOW_LEAD
+                                && self.last_sentence >= LIKELY_LOW_LAST));
                     // The background topic's phrasing score gains from the closure mentioned
                     // around another question: it is answered only when the likelihood does
                     // not favour another topic.
@@ -448,7 +431,6 @@ mod tests {
         assert!(matches!(m.decide(&t, None), Outcome::Suggest(_)));
         let mut low = scored(&[(4, LIKELY_ANSWER - 0.01), (1, 0.3)]);
         low.likelihood_lead = LIKELY_LEAD + 10.0;
-        low.unknown = 1.0; // not a message of words the FAQ knows either
         assert!(matches!(low.decide(&t, None), Outcome::Suggest(_)));
         let mut reordered = scored(&[(4, s), (1, s + 0.01)]);
         reordered.likelihood_lead = LIKELY_LEAD + 10.0;
@@ -509,33 +491,6 @@ mod tests {
         let mut not_background = m.clone();
         not_background.second_besides_background = 0.53;
         assert!(matches!(not_background.decide(&t, None), Outcome::Suggest(_)));
-    }
-
-    #[test]
-    fn a_long_message_of_known_words_is_answered_when_the_likelihood_agrees() {
-        let t = Thresholds { answer: 0.6, margin: 0.1, suggest: 0.2, related: 0.55 };
-        let s = KNOWN_ANSWER + 0.02;
-        let mut m = scored(&[(4, s), (1, s - t.margin as f32 - 0.01), (2, 0.1)]);
-        m.content_words = KNOWN_MIN_WORDS;
-        m.unknown = KNOWN_MAX_UNKNOWN;
-        m.likelihood_lead = KNOWN_LEAD;
-        assert_eq!(m.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
-        // Not with words the FAQ does not know, fewer words, a shorter lead, a lower score,
-        // or a runner-up within the margin.
-        let mut strange = m.clone();
-        strange.unknown = KNOWN_MAX_UNKNOWN + 0.05;
-        let mut few = m.clone();
-        few.content_words = KNOWN_MIN_WORDS - 1;
-        let mut short = m.clone();
-        short.likelihood_lead = KNOWN_LEAD - 0.5;
-        let mut low = m.clone();
-        low.ranked[0].1 = KNOWN_ANSWER - 0.01;
-        let close = scored(&[(4, s), (1, s - 0.05), (2, 0.1)]);
-        let close = Scored { content_words: m.content_words, unknown: m.unknown, ..close };
-        let close = Scored { likelihood_lead: m.likelihood_lead, ..close };
-        for other in [strange, few, short, low, close] {
-            assert!(matches!(other.decide(&t, None), Outcome::Suggest(_)), "{other:?}");
-        }
     }
 
     #[test]
