@@ -220,9 +220,6 @@ pub struct Scored {
     /// Whether the best topic is a background topic (the closure, which most messages mention
     /// before asking something else).
     pub best_is_background: bool,
-    /// The best score among the other reported topics that are not background topics (0 when
-    /// there is none).
-    pub second_besides_background: f32,
     /// By how many nats the best topic's naive-Bayes log-likelihood leads the other
     /// re-ranked topics' (negative when another is likelier; 0 when fewer than two scored).
     pub likelihood_lead: f32,
@@ -261,34 +258,20 @@ impl Scored {
                         && self.content_words >= CLEAR_MIN_WORDS;
                     let answer =
                         if clear { t.answer as f32 - CLEAR_ANSWER_DROP } else { t.answer as f32 };
-                    // A background topic that outscores or nears the best only through the
-                    // closure mentioned around the question does not stand in the way when the
-                    // likelihood clearly favours the best (the mirror of the veto below).
-                    let rival = if self.likelihood_lead >= LIKELY_LOW_LEAD {
-                        self.second_besides_background
-                    } else {
-                        second
-                    };
-                    let likely = s >= rival
+                    let likely = s >= second
                         && ((s >= LIKELY_ANSWER && self.likelihood_lead >= LIKELY_LEAD)
                             || (s >= LIKELY_LOW_ANSWER
-                                && s - rival >= t.margin as f32 / 2.0
+                                && s - second >= t.margin as f32 / 2.0
                                 && self.likelihood_lead >= LIKELY_LOW_LEAD
                                 && self.last_sentence >= LIKELY_LOW_LAST));
                     // The background topic's phrasing score gains from the closure mentioned
                     // around another question: it is answered only when the likelihood does
                     // not favour another topic.
                     let disputed_background = self.best_is_background && self.likelihood_lead < 0.0;
-                    // The background topic passed over is offered beside the answer.
-                    let related = t.related.max(t.suggest) as f32;
                     (
-                        ((s >= answer && s - rival >= t.margin as f32) || likely)
+                        ((s >= answer && s - second >= t.margin as f32) || likely)
                             && !disputed_background,
-                        if rival < second {
-                            related.min(second).max(t.suggest as f32)
-                        } else {
-                            related
-                        },
+                        t.related.max(t.suggest) as f32,
                     )
                 }
             };
@@ -374,8 +357,6 @@ mod tests {
             features: Features::default(),
             out_of_scope_cue: false,
             best_is_background: false,
-            // No background topic among them.
-            second_besides_background: ranked.iter().skip(1).map(|r| r.1).fold(0.0, f32::max),
             likelihood_lead: 0.0,
             last_sentence: 0.0,
         }
@@ -461,36 +442,12 @@ mod tests {
         let mut low = m.clone();
         low.ranked[0].1 = LIKELY_LOW_ANSWER - 0.01;
         assert!(matches!(low.decide(&t, None), Outcome::Suggest(_)));
-        let close = scored(&[(4, s), (1, s - 0.04), (2, 0.3)]);
-        let close =
-            Scored { last_sentence: m.last_sentence, likelihood_lead: m.likelihood_lead, ..close };
+        let mut close = m.clone();
+        close.ranked[1].1 = s - 0.04;
         assert!(matches!(close.decide(&t, None), Outcome::Suggest(_)));
-        let reordered = scored(&[(4, s), (1, s + 0.01), (2, 0.3)]);
-        let reordered = Scored {
-            last_sentence: m.last_sentence,
-            likelihood_lead: m.likelihood_lead,
-            ..reordered
-        };
+        let mut reordered = m.clone();
+        reordered.ranked[1].1 = s + 0.01;
         assert!(matches!(reordered.decide(&t, None), Outcome::Suggest(_)));
-    }
-
-    #[test]
-    fn a_background_topic_above_the_likeliest_is_offered_beside_its_answer() {
-        let t = Thresholds { answer: 0.6, margin: 0.1, suggest: 0.2, related: 0.55 };
-        // The closure (topic 0, a background topic) scores 0.53 from the closure mentioned
-        // around a question that the likelihood clearly puts to topic 4.
-        let mut m = scored(&[(4, 0.5), (0, 0.53), (2, 0.3)]);
-        m.second_besides_background = 0.3;
-        m.likelihood_lead = LIKELY_LEAD;
-        m.last_sentence = 0.5;
-        assert_eq!(m.decide(&t, None), Outcome::Answer { topic: 4, related: vec![0] });
-        // Not with a shorter lead, nor when the topic above is not a background topic.
-        let mut short = m.clone();
-        short.likelihood_lead = LIKELY_LOW_LEAD - 0.5;
-        assert!(matches!(short.decide(&t, None), Outcome::Suggest(_)));
-        let mut not_background = m.clone();
-        not_background.second_besides_background = 0.53;
-        assert!(matches!(not_background.decide(&t, None), Outcome::Suggest(_)));
     }
 
     #[test]

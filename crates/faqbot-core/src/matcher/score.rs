@@ -356,7 +356,6 @@ impl Index {
                 features: Features::default(),
                 out_of_scope_cue: false,
                 best_is_background: false,
-                second_besides_background: 0.0,
                 likelihood_lead: 0.0,
                 last_sentence: 0.0,
             };
@@ -419,12 +418,6 @@ impl Index {
             _ => Features::default(),
         };
         let best_is_background = ranked.first().is_some_and(|r| self.is_background_topic(r.0));
-        let second_besides_background = ranked
-            .iter()
-            .skip(1)
-            .filter(|r| !self.is_background_topic(r.0))
-            .map(|r| r.1)
-            .fold(0.0, f32::max);
         // The last sentence's own score costs a scoring: only when the decision can use it.
         let last_sentence = match ranked.first() {
             Some(&(t1, s1)) if likelihood_lead >= LIKELY_LOW_LEAD => {
@@ -450,7 +443,6 @@ impl Index {
             features,
             out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
             best_is_background,
-            second_besides_background,
             likelihood_lead,
             last_sentence,
         }
