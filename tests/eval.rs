@@ -79,14 +79,13 @@ fn holds(part: &str, messages: usize, f: &Floors) {
 /// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
 /// tuned on, but read as a pass/fail gate after every change since round 1). Measured with the
 /// shipped faq.json, answered right / ranked first / offered / answered wrongly / out of scope
-/// answered: round 6 0.644 / 0.894 / 0.971 / 0.019 / 0.000; round 5 0.611 / 0.894 / 0.971 /
-/// 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
+/// answered: round 5 0.611 / 0.894 / 0.971 / 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
 /// 0.014 / 0.000; round 3 0.514, 0.885, 0.966, 0.014, 0.038; round 2 0.452, 0.856, 0.971,
 /// 0.014, 0.038; round 1 0.442, 0.798, 0.928, 0.019, 0.038. The wrong-answer ceiling stays at the
 /// goal, one message above what was measured.
 #[test]
 fn realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.62, ranked: 0.88, offered: 0.95, wrong: 0.02, oos: 0.03 };
+    let floors = Floors { answered: 0.58, ranked: 0.88, offered: 0.95, wrong: 0.02, oos: 0.03 };
     holds("real-test.tsv", 240, &floors);
 }
 

@@ -74,14 +74,6 @@ const CLEAR_ANSWER_DROP: f32 = 0.1;
 /// for the measurements.
 const LIKELY_ANSWER: f32 = 0.45;
 const LIKELY_LEAD: f32 = 6.0;
-/// A lower tier of the same rule: from this score with a lead of [`LIKELY_LOW_LEAD`] nats and
-/// half the margin over every other topic, when the message's last sentence alone (where
-/// families put their question after the story) also scores the topic at least
-/// [`LIKELY_LOW_LAST`]: a story whose words point to a topic while its closing question is
-/// about something else is not answered.
-const LIKELY_LOW_ANSWER: f32 = 0.38;
-pub(super) const LIKELY_LOW_LEAD: f32 = 4.5;
-const LIKELY_LOW_LAST: f32 = 0.3;
 /// How many of the best topics the naive-Bayes likelihood re-ranks.
 const NB_CANDIDATES: usize = 3;
 /// How many topics the matcher reports, best first.
@@ -223,17 +215,13 @@ pub struct Scored {
     /// By how many nats the best topic's naive-Bayes log-likelihood leads the other
     /// re-ranked topics' (negative when another is likelier; 0 when fewer than two scored).
     pub likelihood_lead: f32,
-    /// The best topic's score on the message's last sentence alone (its whole score when the
-    /// message has one sentence); computed only when the likelihood's lead makes it matter.
-    pub last_sentence: f32,
 }
 
 impl Scored {
     /// Decides: answer when the best topic is sure, else small talk, else suggestions above the
     /// suggestion floor, else the fallback. Sure: by the `model` when there is one; else at
     /// `answer` and clear of every other by `margin` (at a lower score when the topic's words
-    /// make up most of the message, or when the likelihood clearly agrees; lower still when it
-    /// agrees and the last sentence also points to the topic), and for a
+    /// make up most of the message, or when the likelihood clearly agrees), and for a
     /// background topic only when the likelihood does not favour another. Beside an answer,
     /// topics scoring at least `related` are offered, and with a model also those within the
     /// margin of the answer (a message asking two things); never below `suggest`.
@@ -258,12 +246,8 @@ impl Scored {
                         && self.content_words >= CLEAR_MIN_WORDS;
                     let answer =
                         if clear { t.answer as f32 - CLEAR_ANSWER_DROP } else { t.answer as f32 };
-                    let likely = s >= second
-                        && ((s >= LIKELY_ANSWER && self.likelihood_lead >= LIKELY_LEAD)
-                            || (s >= LIKELY_LOW_ANSWER
-                                && s - second >= t.margin as f32 / 2.0
-                                && self.likelihood_lead >= LIKELY_LOW_LEAD
-                                && self.last_sentence >= LIKELY_LOW_LAST));
+                    let likely =
+                        s >= LIKELY_ANSWER && s >= second && self.likelihood_lead >= LIKELY_LEAD;
                     // The background topic's phrasing score gains from the closure mentioned
                     // around another question: it is answered only when the likelihood does
                     // not favour another topic.
@@ -358,7 +342,6 @@ mod tests {
             out_of_scope_cue: false,
             best_is_background: false,
             likelihood_lead: 0.0,
-            last_sentence: 0.0,
         }
     }
 
@@ -420,34 +403,6 @@ mod tests {
         cue.likelihood_lead = LIKELY_LEAD + 10.0;
         cue.out_of_scope_cue = true;
         assert!(matches!(cue.decide(&t, None), Outcome::Suggest(_)));
-    }
-
-    #[test]
-    fn a_story_pointing_to_one_topic_is_answered_when_its_last_sentence_does_too() {
-        let t = Thresholds { answer: 0.6, margin: 0.1, suggest: 0.2, related: 0.55 };
-        let s = LIKELY_LOW_ANSWER + 0.02;
-        let mut m = scored(&[(4, s), (1, s - 0.06), (2, 0.3)]);
-        m.likelihood_lead = LIKELY_LOW_LEAD;
-        m.last_sentence = LIKELY_LOW_LAST;
-        assert_eq!(m.decide(&t, None), Outcome::Answer { topic: 4, related: vec![] });
-        // Not when the last sentence (the question after the story) points elsewhere, the lead
-        // is short of it, the score is below the tier, the runner-up is within half the margin,
-        // or another topic scored higher.
-        let mut other_question = m.clone();
-        other_question.last_sentence = LIKELY_LOW_LAST - 0.05;
-        assert!(matches!(other_question.decide(&t, None), Outcome::Suggest(_)));
-        let mut short = m.clone();
-        short.likelihood_lead = LIKELY_LOW_LEAD - 0.5;
-        assert!(matches!(short.decide(&t, None), Outcome::Suggest(_)));
-        let mut low = m.clone();
-        low.ranked[0].1 = LIKELY_LOW_ANSWER - 0.01;
-        assert!(matches!(low.decide(&t, None), Outcome::Suggest(_)));
-        let mut close = m.clone();
-        close.ranked[1].1 = s - 0.04;
-        assert!(matches!(close.decide(&t, None), Outcome::Suggest(_)));
-        let mut reordered = m.clone();
-        reordered.ranked[1].1 = s + 0.01;
-        assert!(matches!(reordered.decide(&t, None), Outcome::Suggest(_)));
     }
 
     #[test]

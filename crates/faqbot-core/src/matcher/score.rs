@@ -357,7 +357,6 @@ impl Index {
                 out_of_scope_cue: false,
                 best_is_background: false,
                 likelihood_lead: 0.0,
-                last_sentence: 0.0,
             };
         }
         let mut similar = Similar::new();
@@ -418,19 +417,6 @@ impl Index {
             _ => Features::default(),
         };
         let best_is_background = ranked.first().is_some_and(|r| self.is_background_topic(r.0));
-        // The last sentence's own score costs a scoring: only when the decision can use it.
-        let last_sentence = match ranked.first() {
-            Some(&(t1, s1)) if likelihood_lead >= LIKELY_LOW_LEAD => {
-                match text::last_of_several_sentences(message) {
-                    Some(sentence) => score_of(
-                        &self.score_in_context(&text::words(sentence), &mut similar, None),
-                        t1,
-                    ),
-                    None => s1,
-                }
-            }
-            _ => 0.0,
-        };
         Scored {
             ranked,
             small_talk: self.small_talk(&words),
@@ -444,7 +430,6 @@ impl Index {
             out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
             best_is_background,
             likelihood_lead,
-            last_sentence,
         }
     }
 
@@ -537,27 +522,6 @@ mod tests {
         // A clear message keeps its best topic first.
         let clear = index.scored("who will keep searching for the missing now?");
         assert_eq!(clear.ranked[0].0, id("missing-search"), "{clear:?}");
-    }
-
-    #[test]
-    fn the_last_sentence_is_scored_alone_when_the_likelihood_leads() {
-        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
-        let index = Index::build(&faq);
-        let id = |name: &str| faq.topics.iter().position(|t| t.id == name).expect(name);
-        let story = "My cousin went missing in Syria many years ago, we have no news of him.";
-        let last = "Will the weather be good in Sumgait tomorrow?";
-        let s = index.scored(&format!("{story} {last}"));
-        assert_eq!(s.ranked[0].0, id("case-files"), "{s:?}");
-        assert!(s.likelihood_lead >= super::LIKELY_LOW_LEAD, "{s:?}");
-        // The last sentence's own score for the best topic: low, as it asks about the weather.
-        let alone = index.scored(last);
-        let expected = alone.ranked.iter().find(|r| r.0 == id("case-files")).map_or(0.0, |r| r.1);
-        assert_eq!(s.last_sentence, expected);
-        assert!(s.last_sentence < s.ranked[0].1, "{s:?}");
-        // One sentence: its whole score.
-        let one = index.scored("where are the papers we gave you about my missing father?");
-        assert!(one.likelihood_lead >= super::LIKELY_LOW_LEAD, "{one:?}");
-        assert_eq!(one.last_sentence, one.ranked[0].1);
     }
 
     #[test]
