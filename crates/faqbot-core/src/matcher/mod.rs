@@ -472,12 +472,26 @@ mod tests {
         let index = shipped();
         // Words that begin with a cue of any of the four languages, with endings and folded
         // letters; not words that merely contain one, nor the cue's own beginning.
-        for w in
-            ["donate", "donations", "visas", "pensiya", "пенсию", "компенсацию", "վիզա", "kizilayi"]
-        {
+        for w in [
+            "donate",
+            "donations",
+            "visas",
+            "pensiya",
+            "пенсию",
+            "компенсацию",
+            "վիզա",
+            "kizilayi",
+            "виноват",
+            "günahkardır",
+            "təqsirkar",
+            "մեղավորը",
+            "blamed",
+        ] {
             assert!(index.is_out_of_scope_cue(&crate::text::words(w)[0]), "{w}");
         }
-        for w in ["visit", "missing", "pen", "don", "закрыли", "condonation"] {
+        for w in
+            ["visit", "missing", "pen", "don", "закрыли", "condonation", "günahsız", "невиновен"]
+        {
             assert!(!index.is_out_of_scope_cue(w), "{w}");
         }
         // A message that the FAQ's words would answer, asking for something it does not give.
