@@ -486,6 +486,8 @@ mod tests {
             "təqsirkar",
             "մեղավորը",
             "blamed",
+            "təqaüd",
+            "müavinət",
         ] {
             assert!(index.is_out_of_scope_cue(&crate::text::words(w)[0]), "{w}");
         }
