@@ -20,9 +20,9 @@ fn measure(part: &str) -> (BTreeMap<String, Tally>, Tally, usize) {
     (per_lang, all, cases.len())
 }
 
-/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.976, confident-but-wrong 0.012,
-/// out of scope answered 0.020, answered or offered 0.988, answered right 0.871 (round 4: the
-/// same but answered right 0.847; round 2: 0.976, 0.000, 0.020, 1.000, 0.782).
+/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.982, confident-but-wrong 0.012,
+/// out of scope answered 0.020, answered or offered 0.988, answered right 0.882 (round 5: top-1
+/// 0.976, answered right 0.871; round 4: the same but answered right 0.847; round 2: 0.976, 0.000, 0.020, 1.000, 0.782).
 const FLOOR_TOP1: f64 = 0.92;
 const FLOOR_LANG_TOP1: f64 = 0.85;
 const CEILING_WRONG: f64 = 0.02;
@@ -79,32 +79,50 @@ fn holds(part: &str, messages: usize, f: &Floors) {
 /// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
 /// tuned on, but read as a pass/fail gate after every change since round 1). Measured with the
 /// shipped faq.json, answered right / ranked first / offered / answered wrongly / out of scope
-/// answered: round 5 0.611 / 0.894 / 0.971 / 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
+/// answered: round 6 (content only) 0.625 / 0.899 / 0.976 / 0.019 / 0.000; round 5 0.611 /
+/// 0.894 / 0.971 / 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
 /// 0.014 / 0.000; round 3 0.514, 0.885, 0.966, 0.014, 0.038; round 2 0.452, 0.856, 0.971,
 /// 0.014, 0.038; round 1 0.442, 0.798, 0.928, 0.019, 0.038. The wrong-answer ceiling stays at the
 /// goal, one message above what was measured.
 #[test]
 fn realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.58, ranked: 0.88, offered: 0.95, wrong: 0.02, oos: 0.03 };
+    let floors = Floors { answered: 0.60, ranked: 0.88, offered: 0.95, wrong: 0.02, oos: 0.03 };
     holds("real-test.tsv", 240, &floors);
 }
 
-/// The fresh blind realistic parts of round 5 (real-test2.tsv and real-test3.tsv: 250 messages
-/// each, a fifth out of scope, each written by a different helper from the seed alone, who saw
-/// neither faq.json nor the other parts or the code). Answered right / ranked first / offered /
-/// answered wrongly / out of scope answered with the shipped faq.json:
-/// - real-test2, read at the end of the round's first step: 0.765 / 0.913 / 0.964 / 0.026 /
+/// The fresh blind realistic parts of rounds 5 and 6 (real-test2.tsv to real-test6.tsv: 250
+/// messages each, a fifth out of scope, each written by a different helper from the seed alone,
+/// who saw neither faq.json nor the other parts or the code). Each was read once as its round's
+/// measure and is a gate since. Answered right / ranked first / offered / answered wrongly / out
+/// of scope answered with the shipped faq.json:
+/// - real-test2, read at the end of round 5's first step: 0.765 / 0.913 / 0.964 / 0.026 /
 ///   0.000 (round 4's matcher: 0.750 / 0.918 / 0.969 / 0.020 / 0.000); its total line once more
-///   after the background topic's veto: 0.765 / 0.913 / 0.964 / 0.015 / 0.000.
-/// - real-test3, read once at the end of the round: 0.707 / 0.934 / 0.960 / 0.015 / 0.038 (round
-///   4's matcher: 0.667 / 0.924 / 0.960 / 0.020 / 0.019). Two out-of-scope messages of 52 are
-///   answered, over the goal; its ceiling sits there, so that a third fails.
+///   after the background topic's veto: 0.765 / 0.913 / 0.964 / 0.015 / 0.000; round 6 (content)
+///   0.781 / 0.918 / 0.964 / 0.015 / 0.000.
+/// - real-test3, read once at the end of round 5: 0.707 / 0.934 / 0.960 / 0.015 / 0.038 (round
+///   4's matcher: 0.667 / 0.924 / 0.960 / 0.020 / 0.019); round 6 0.722 / 0.934 / 0.960 / 0.015 /
+///   0.038. Two out-of-scope messages of 52 are answered, over the goal; its ceiling sits there,
+///   so that a third fails. Read in round 6 for its misses (development material since).
+/// - real-test4, read once in round 6 to judge three answer tiers (reverted): round 5 0.770 /
+///   0.905 / 0.945 / 0.020 / 0.040; round 6 (content) 0.790 / 0.920 / 0.960 / 0.010 / 0.020. Its
+///   misses were read in round 6.
+/// - real-test5, read once to judge round 6's first content changes: round 5 0.695 / 0.900 /
+///   0.960 / 0.015 / 0.020, then 0.710 / 0.910 / 0.965 / 0.015 / 0.020; its misses were read and
+///   gave one more cue (0.710 / 0.910 / 0.965 / 0.015 / 0.000).
+/// - real-test6, read once at the end of round 6: round 5 0.750 / 0.934 / 0.990 / 0.000 / 0.000;
+///   round 6 0.770 / 0.939 / 0.995 / 0.000 / 0.000.
 #[test]
 fn fresh_realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.74, ranked: 0.90, offered: 0.95, wrong: 0.025, oos: 0.03 };
+    let floors = Floors { answered: 0.76, ranked: 0.90, offered: 0.95, wrong: 0.025, oos: 0.03 };
     holds("real-test2.tsv", 250, &floors);
-    let floors = Floors { answered: 0.68, ranked: 0.91, offered: 0.94, wrong: 0.025, oos: 0.04 };
+    let floors = Floors { answered: 0.70, ranked: 0.91, offered: 0.94, wrong: 0.025, oos: 0.04 };
     holds("real-test3.tsv", 250, &floors);
+    let floors = Floors { answered: 0.76, ranked: 0.90, offered: 0.94, wrong: 0.02, oos: 0.03 };
+    holds("real-test4.tsv", 250, &floors);
+    let floors = Floors { answered: 0.68, ranked: 0.89, offered: 0.95, wrong: 0.025, oos: 0.03 };
+    holds("real-test5.tsv", 250, &floors);
+    let floors = Floors { answered: 0.74, ranked: 0.92, offered: 0.98, wrong: 0.02, oos: 0.03 };
+    holds("real-test6.tsv", 250, &floors);
 }
 
 #[test]
