@@ -322,3 +322,56 @@ fn a_syntax_error_in_russian_text_is_reported_at_its_character_column() {
         .unwrap_or_else(|| panic!("no {line_no}:COL in {out}"));
     assert!((at..=at + 2).contains(&col), "column {col}, the escape is at character {at}: {out}");
 }
+
+/// `faqbot eval --changes-from OLD` lists the labelled messages whose outcome an edit of
+/// faq.json changed, with what moved, and nothing else; an unreadable old file is an error.
+#[test]
+fn eval_lists_the_messages_an_edit_of_the_faq_changed() {
+    // faq.json without round 6's two English "kicked out" phrasings of authorities-decision.
+    let old = shipped_src().replacen(
+        ",\n          \"Why did they kick the ICRC out of Azerbaijan?\",\n          \"Why did Azerbaijan throw the Red Cross out?\"",
+        "",
+        1,
+    );
+    assert!(!old.contains("kick the ICRC"), "the edit did not apply");
+    let old_path = write_faq("changes-old", &old);
+    let dir = old_path.parent().unwrap();
+    let labelled = dir.join("parts.tsv");
+    std::fs::write(
+        &labelled,
+        "lang\texpected\tkind\tquestion\n\
+         en\tauthorities-decision\tshort\tWhy did they kick you out of Azerbaijan?\n\
+         en\tmissing-search\tshort\tWho will keep searching for missing persons now?\n",
+    )
+    .unwrap();
+    let o = faqbot()
+        .args(["eval", "--faq"])
+        .arg(shipped_faq())
+        .arg("--changes-from")
+        .arg(&old_path)
+        .arg(&labelled)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let changed: Vec<&str> = out.lines().filter(|l| l.starts_with("CHANGE\t")).collect();
+    assert_eq!(changed.len(), 1, "{out}");
+    let cols: Vec<&str> = changed[0].split('\t').collect();
+    assert_eq!(cols[3], "authorities-decision", "{out}");
+    assert!(!cols[4].starts_with("answer:"), "{out}");
+    assert_eq!(cols[5], "answer:authorities-decision", "{out}");
+    assert!(cols[6].contains("+right"), "{out}");
+    assert!(out.contains("changes: answered right +1 -0, answered wrongly +0 -0"), "{out}");
+    // The usual table follows.
+    assert!(out.contains("matcher on 2 questions"), "{out}");
+
+    let o = faqbot()
+        .args(["eval", "--faq"])
+        .arg(shipped_faq())
+        .args(["--changes-from", "no-such-faq.json"])
+        .arg(&labelled)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no-such-faq.json"), "{}", stderr(&o));
+}

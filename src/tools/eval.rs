@@ -74,6 +74,12 @@ pub struct EvalArgs {
     /// (default 0.018) and `--max-oos-answered` (default 0.015), or has one such message.
     #[arg(long)]
     pub fit: bool,
+    /// Before the table, print every labelled message whose outcome differs between this
+    /// (older) FAQ file and `--faq`, and how the counts moved: for seeing what an edit of
+    /// faq.json changes beyond the messages it was meant for (a new phrasing shifts the word
+    /// weights of every topic).
+    #[arg(long, value_name = "OLD_FAQ")]
+    pub changes_from: Option<PathBuf>,
 }
 
 /// One labelled question.
@@ -219,6 +225,88 @@ impl Verdict {
             },
         }
     }
+}
+
+/// What a person sees first: `answer:<topic>`, `buttons:<first topic>`, or `none` (small
+/// talk, the fallback, an empty message).
+fn shown(v: &Verdict) -> String {
+    match (&v.answered, &v.first) {
+        (Some(t), _) => format!("answer:{t}"),
+        (None, Some(t)) => format!("buttons:{t}"),
+        (None, None) => "none".to_string(),
+    }
+}
+
+/// The counts a change of outcome can move, as [`moves`] orders them.
+const MOVES: [&str; 4] = ["right", "wrong", "out-of-scope", "ranked"];
+
+/// How a change of outcome moves the counts: answered right, answered wrongly, out of scope
+/// answered, ranked first (what the person sees first is expected); each -1, 0 or +1.
+fn moves(case: &Case, old: &Verdict, new: &Verdict) -> [i32; 4] {
+    let count = |v: &Verdict| {
+        let ranked = v.first.as_ref().is_some_and(|t| case.expected.contains(t));
+        let [right, wrong, oos] = match &v.answered {
+            None => [0, 0, 0],
+            Some(_) if case.expected.is_empty() => [0, 0, 1],
+            Some(t) if case.expected.contains(t) => [1, 0, 0],
+            Some(_) => [0, 1, 0],
+        };
+        [right, wrong, oos, i32::from(ranked)]
+    };
+    let (a, b) = (count(old), count(new));
+    std::array::from_fn(|i| b[i] - a[i])
+}
+
+/// Prints each message whose outcome differs between two FAQ files (tab-separated: `CHANGE`,
+/// file, lang, expected, old outcome, new outcome, effect, question), then the moves in total.
+fn changes(
+    old: &Engine,
+    new: &Engine,
+    cases: &[Case],
+    file_of: &[usize],
+    names: &[String],
+    out: &mut dyn Write,
+) {
+    let mut total = [[0u32; 2]; MOVES.len()];
+    for (c, &f) in cases.iter().zip(file_of) {
+        let (a, b) = (judge(old, &c.question), judge(new, &c.question));
+        let (sa, sb) = (shown(&a), shown(&b));
+        if sa == sb {
+            continue;
+        }
+        let m = moves(c, &a, &b);
+        let mut effect = Vec::new();
+        for (i, name) in MOVES.iter().enumerate() {
+            match m[i] {
+                1 => effect.push(format!("+{name}")),
+                -1 => effect.push(format!("-{name}")),
+                _ => {}
+            }
+            total[i][0] += u32::from(m[i] > 0);
+            total[i][1] += u32::from(m[i] < 0);
+        }
+        let effect = if effect.is_empty() { "same".to_string() } else { effect.join(",") };
+        let expected =
+            if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") };
+        let _ = writeln!(
+            out,
+            "CHANGE\t{}\t{}\t{expected}\t{sa}\t{sb}\t{effect}\t{}",
+            names[f], c.lang, c.question
+        );
+    }
+    let _ = writeln!(
+        out,
+        "changes: answered right +{} -{}, answered wrongly +{} -{}, out of scope answered +{} -{}, \
+         ranked first +{} -{}",
+        total[0][0],
+        total[0][1],
+        total[1][0],
+        total[1][1],
+        total[2][0],
+        total[2][1],
+        total[3][0],
+        total[3][1]
+    );
 }
 
 /// The baseline: the topic of the phrasing most similar to the whole message (strsim's
@@ -376,6 +464,17 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = writeln!(out, "{line}");
         }
         return 0;
+    }
+    if let Some(old) = &args.changes_from {
+        let old = match crate::faq::load(old) {
+            Ok(l) => Engine::new(l.faq),
+            Err(e) => {
+                let _ = writeln!(err, "{e}");
+                return 1;
+            }
+        };
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        changes(&old, &engine, &cases, &file_of, &names, out);
     }
     let baseline = Baseline::new(&faq);
     let judge_fn: Box<dyn Fn(&str) -> Verdict> = if args.baseline {
