@@ -116,18 +116,20 @@ fn realistic_messages_stay_above_their_floors() {
 ///   the ceiling is one message above them.
 #[test]
 fn fresh_realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.76, ranked: 0.90, offered: 0.95, wrong: 0.025, oos: 0.03 };
-    holds("real-test2.tsv", 250, &floors);
-    let floors = Floors { answered: 0.70, ranked: 0.91, offered: 0.94, wrong: 0.025, oos: 0.04 };
-    holds("real-test3.tsv", 250, &floors);
-    let floors = Floors { answered: 0.76, ranked: 0.90, offered: 0.94, wrong: 0.02, oos: 0.03 };
-    holds("real-test4.tsv", 250, &floors);
-    let floors = Floors { answered: 0.68, ranked: 0.89, offered: 0.95, wrong: 0.025, oos: 0.03 };
-    holds("real-test5.tsv", 250, &floors);
-    let floors = Floors { answered: 0.73, ranked: 0.92, offered: 0.98, wrong: 0.02, oos: 0.03 };
-    holds("real-test6.tsv", 250, &floors);
-    let floors = Floors { answered: 0.67, ranked: 0.89, offered: 0.96, wrong: 0.03, oos: 0.03 };
-    holds("real-test7.tsv", 250, &floors);
+    // Floors for answered right, ranked first and offered; ceilings for answered wrongly and out
+    // of scope answered.
+    let floors =
+        |answered, ranked, offered, wrong, oos| Floors { answered, ranked, offered, wrong, oos };
+    for (part, f) in [
+        ("real-test2.tsv", floors(0.76, 0.90, 0.95, 0.025, 0.03)),
+        ("real-test3.tsv", floors(0.70, 0.91, 0.94, 0.025, 0.04)),
+        ("real-test4.tsv", floors(0.76, 0.90, 0.94, 0.02, 0.03)),
+        ("real-test5.tsv", floors(0.68, 0.89, 0.95, 0.025, 0.03)),
+        ("real-test6.tsv", floors(0.73, 0.92, 0.98, 0.02, 0.03)),
+        ("real-test7.tsv", floors(0.67, 0.89, 0.96, 0.03, 0.03)),
+    ] {
+        holds(part, 250, &f);
+    }
 }
 
 #[test]
