@@ -92,6 +92,18 @@ pub struct Case {
     pub question: String,
 }
 
+impl Case {
+    /// The expected topics as the files write them: ids joined by `|`, or `none`.
+    #[must_use]
+    pub fn expected_label(&self) -> String {
+        if self.expected.is_empty() {
+            "none".to_string()
+        } else {
+            self.expected.join("|")
+        }
+    }
+}
+
 /// Reads a labelled TSV file.
 pub fn read_cases(path: &Path) -> Result<Vec<Case>, String> {
     let src = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -244,14 +256,9 @@ const MOVES: [&str; 4] = ["right", "wrong", "out-of-scope", "ranked"];
 /// answered, ranked first (what the person sees first is expected); each -1, 0 or +1.
 fn moves(case: &Case, old: &Verdict, new: &Verdict) -> [i32; 4] {
     let count = |v: &Verdict| {
-        let ranked = v.first.as_ref().is_some_and(|t| case.expected.contains(t));
-        let [right, wrong, oos] = match &v.answered {
-            None => [0, 0, 0],
-            Some(_) if case.expected.is_empty() => [0, 0, 1],
-            Some(t) if case.expected.contains(t) => [1, 0, 0],
-            Some(_) => [0, 1, 0],
-        };
-        [right, wrong, oos, i32::from(ranked)]
+        let mut t = Tally::default();
+        t.add(case, v);
+        [t.answered_right, t.answered_wrong, t.oos_answered, t.ranked_first].map(|n| n as i32)
     };
     let (a, b) = (count(old), count(new));
     std::array::from_fn(|i| b[i] - a[i])
@@ -286,8 +293,7 @@ fn changes(
             total[i][1] += u32::from(m[i] < 0);
         }
         let effect = if effect.is_empty() { "same".to_string() } else { effect.join(",") };
-        let expected =
-            if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") };
+        let expected = c.expected_label();
         let _ = writeln!(
             out,
             "CHANGE\t{}\t{}\t{expected}\t{sa}\t{sb}\t{effect}\t{}",
@@ -436,8 +442,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     if args.scores {
         for c in &cases {
             let s = engine.index.scored(&c.question);
-            let expected =
-                if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") };
+            let expected = c.expected_label();
             let mut line = format!("{}\t{}\t{}", c.lang, c.kind, expected);
             for (topic, score) in &s.ranked {
                 line.push_str(&format!("\t{}\t{score:.4}", faq.topics[*topic].id));
@@ -448,8 +453,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
     if args.features {
         for c in &cases {
-            let expected =
-                if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") };
+            let expected = c.expected_label();
             let best = engine.index.scored(&c.question).ranked.first().map(|r| r.0);
             let mut line = format!(
                 "{}\t{}\t{}\t{}",
@@ -507,7 +511,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                     c.lang,
                     c.kind,
                     if v.answered.is_some() { "ANSWERED" } else { "-" },
-                    if c.expected.is_empty() { "none".to_string() } else { c.expected.join("|") },
+                    c.expected_label(),
                     v.answered.as_deref().unwrap_or("-"),
                     v.best.as_deref().unwrap_or("-"),
                     v.offered,

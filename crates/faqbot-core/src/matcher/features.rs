@@ -118,12 +118,9 @@ impl Index {
                 top - r.get(1).map_or(0.0, |x| x.1),
             );
         }
-        // The naive-Bayes likelihood of the best three: whether the best is the likeliest, and
-        // by how many nats it leads the others.
-        let top: Vec<(usize, f32)> = scored.ranked.iter().take(NB_CANDIDATES).copied().collect();
-        let ll = self.log_likelihoods(&words, &similar, &top);
-        let others = ll[1..top.len().max(1)].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let nb_gap = if others.is_finite() { ll[0] - others } else { 0.0 };
+        // The naive-Bayes likelihood of the best three, as the decision reads it: whether the
+        // best is the likeliest, and by how many nats it leads the others.
+        let nb_gap = scored.likelihood_lead;
         let (t1u, t2u) = (t1 as u32, t2 as u32);
         let ew = self.evidence(&words, &mut similar, t1u, t2u);
         let eq =

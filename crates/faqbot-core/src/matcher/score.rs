@@ -248,7 +248,7 @@ impl Index {
     /// [`NB_CANDIDATES`]) topics' word counts, each word by its best similar term (words the
     /// FAQ does not know count for none). Reads the similar terms from the cache that scoring
     /// the same words filled.
-    pub(super) fn log_likelihoods(
+    fn log_likelihoods(
         &self,
         words: &[String],
         similar: &Similar,
