@@ -93,11 +93,16 @@ impl Index {
 
         let mut stop_words = HashSet::default();
         let mut lang_words: HashMap<String, u32> = HashMap::default();
+        // A stop word is one in every spelling its phrasings are indexed in: the Latin
+        // spellings of a Russian or Armenian phrasing would otherwise keep its pronouns and
+        // particles (`dzez`, `vas`) as content words.
         for (lang, words) in &faq.stop_words {
             for w in words {
-                for t in text::words(w) {
-                    mark_lang(&mut lang_words, &t, lang_bit(lang));
-                    stop_words.insert(t);
+                for variant in variants(w, lang) {
+                    for t in text::words(&variant) {
+                        mark_lang(&mut lang_words, &t, lang_bit(lang));
+                        stop_words.insert(t);
+                    }
                 }
             }
         }

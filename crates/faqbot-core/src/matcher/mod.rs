@@ -604,6 +604,17 @@ mod tests {
     }
 
     #[test]
+    fn stop_words_are_stop_words_in_the_latin_spellings_too() {
+        let index = shipped();
+        // Listed in Armenian and Cyrillic letters only: their Latin spellings, which the Latin
+        // variants of the phrasings hold, are stop words as well.
+        for w in ["ձեզ", "dzez", "nrank", "budet", "ego"] {
+            assert!(index.stop_words.contains(w), "{w}");
+        }
+        assert!(!index.stop_words.contains("hayrs"));
+    }
+
+    #[test]
     fn deletions_and_prefixes_work_on_characters() {
         use super::similar::{one_deletions, prefix_chars};
         assert_eq!(one_deletions("abb"), vec!["ab".to_string(), "bb".to_string()]);
