@@ -533,6 +533,15 @@ mod tests {
             ("За что вас выгнали из Баку?", "authorities-decision"),
             ("Ինչո՞ւ Ադրբեջանը ձեզ դուրս հանեց", "authorities-decision"),
             ("my brother was arrested last year, how do we get news of him now?", "detainee-news"),
+            // Round 7's: a service that has ended, asked as "will it still happen?", and
+            // "what did they close you for?".
+            (
+                "the mine safety lessons at our school, will they still happen next year?",
+                "activities",
+            ),
+            ("we got support as a family of a missing person. is that over now?", "activities"),
+            ("Нам как семье пропавшего помогали. Это закончилось?", "activities"),
+            ("sizi neye gore bagladilar?", "authorities-decision"),
         ] {
             let m = index.classify(message);
             let answered = matches!(m.outcome, Outcome::Answer { topic: t, .. } if t == id(topic));
