@@ -128,6 +128,37 @@ pub fn question_sentences(s: &str) -> Vec<&str> {
     sentences(s).filter(|p| p.contains(['?', '\u{FF1F}', '\u{055E}'])).collect()
 }
 
+/// Words that join two questions in one sentence ("when do you close and who keeps my
+/// father's file?"), as [`words`] writes them: "and" in the four languages, in their Latin
+/// spellings too (not the Latin "i" and "a", which are English words).
+const CONJUNCTIONS: [&str; 12] =
+    ["and", "и", "а", "ve", "hem", "եվ", "եւ", "ու", "u", "ev", "yev", "также"];
+
+/// The clauses of a sentence's words: split at each joining word, when both sides keep at
+/// least `min_content` words that `is_content` accepts (so "families of the missing and the
+/// detained" stays whole). The joining words themselves are dropped.
+#[must_use]
+pub fn clauses(
+    words: &[String],
+    min_content: usize,
+    is_content: impl Fn(&str) -> bool,
+) -> Vec<&[String]> {
+    let content = |ws: &[String]| ws.iter().filter(|w| is_content(w)).count();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, w) in words.iter().enumerate() {
+        if CONJUNCTIONS.contains(&w.as_str())
+            && content(&words[start..i]) >= min_content
+            && content(&words[i + 1..]) >= min_content
+        {
+            out.push(&words[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push(&words[start..]);
+    out
+}
+
 /// Whether the message had more characters than matching reads.
 #[must_use]
 pub fn is_truncated(s: &str) -> bool {
@@ -376,6 +407,26 @@ mod tests {
             Some(" Շնորհակալ եմ։")
         );
         assert_eq!(last_of_several_sentences(""), None);
+    }
+
+    #[test]
+    fn splits_a_sentence_at_the_word_that_joins_two_questions() {
+        let content =
+            |w: &str| !["when", "do", "you", "who", "has", "my", "of", "the"].contains(&w);
+        let w = words("When do you close and who has my father's file?");
+        let parts: Vec<String> = clauses(&w, 1, content).iter().map(|c| c.join(" ")).collect();
+        assert_eq!(parts, ["when do you close", "who has my father s file"]);
+        // Not where a side would keep fewer content words than asked.
+        assert_eq!(clauses(&w, 2, content).len(), 1);
+        let w = words("and the missing and");
+        assert_eq!(clauses(&w, 1, content).len(), 1);
+        for (sentence, n) in [
+            ("Ofis nə vaxt bağlanır və sənədlər kimə verilib?", 2),
+            ("Почему закрыли офис и что будет с нашими делами?", 2),
+            ("Ե՞րբ է փակվում գրասենյակը և կվերադառնա՞ք", 2),
+        ] {
+            assert_eq!(clauses(&words(sentence), 1, |_| true).len(), n, "{sentence}");
+        }
     }
 
     #[test]

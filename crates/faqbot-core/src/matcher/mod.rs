@@ -43,6 +43,13 @@ const QUESTION_WEIGHT: f32 = 0.9;
 /// sentence before it (measured on the development parts: 1, 2, 3, 4 and all tried; more took
 /// the story's words into short questions that were clear alone).
 const CONTEXT_FREE_WORDS: usize = 1;
+/// A message that asks two things ("when do you close, and who keeps my father's file?"): its
+/// parts are its question sentences, each split at a joining word ([`text::clauses`]); at most
+/// this many are matched alone.
+const MAX_PARTS: usize = 4;
+/// The best topic of a part is offered (beside the answer, or among the suggestions) when it
+/// scores at least this on the part alone. See the README for the measurements.
+const PART_OFFER: f32 = 0.5;
 /// A term is a background word when it is in at least this many phrasings of the background
 /// topics, and at least this share of all its phrasings are theirs (measured on the
 /// development parts: shares 0.3, 0.5, 0.7 and 0.9 tried; lower shares take words that other
@@ -215,6 +222,9 @@ pub struct Scored {
     /// By how many nats the best topic's naive-Bayes log-likelihood leads the other
     /// re-ranked topics' (negative when another is likelier; 0 when fewer than two scored).
     pub likelihood_lead: f32,
+    /// For a message of two or more parts (questions), each part's best topic and its score on
+    /// the part alone; empty for a message that asks one thing.
+    pub parts: Vec<(usize, f32)>,
 }
 
 impl Scored {
@@ -263,12 +273,13 @@ impl Scored {
             // next topics are offered from the suggestion floor.
             let floor = if self.best_is_background { t.suggest as f32 } else { floor };
             if sure && !self.out_of_scope_cue {
-                let related = self.ranked[1..]
+                let mut related: Vec<usize> = self.ranked[1..]
                     .iter()
                     .filter(|r| r.1 >= floor)
                     .take(MAX_RELATED)
                     .map(|r| r.0)
                     .collect();
+                self.offer_parts(&mut related, MAX_RELATED, Some(topic));
                 return Outcome::Answer { topic, related };
             }
         }
@@ -276,17 +287,45 @@ impl Scored {
             return Outcome::SmallTalk(kind);
         }
         let floor = t.suggest as f32;
-        let suggestions: Vec<usize> = self
+        let mut suggestions: Vec<usize> = self
             .ranked
             .iter()
             .filter(|r| r.1 >= floor)
             .take(MAX_SUGGESTIONS)
             .map(|r| r.0)
             .collect();
+        self.offer_parts(&mut suggestions, MAX_SUGGESTIONS, None);
         if suggestions.is_empty() {
             Outcome::Fallback
         } else {
             Outcome::Suggest(suggestions)
+        }
+    }
+}
+
+impl Scored {
+    /// Makes room among `buttons` (at most `max`) for the best topic of each of the message's
+    /// parts that scores at least [`PART_OFFER`] on its part, other than the `answered` one: a
+    /// message that asks two things gets a button for each. A part's topic takes the place of
+    /// the last button that is not one; the first stays.
+    fn offer_parts(&self, buttons: &mut Vec<usize>, max: usize, answered: Option<usize>) {
+        let asked: Vec<usize> = self
+            .parts
+            .iter()
+            .filter(|p| p.1 >= PART_OFFER && Some(p.0) != answered)
+            .map(|p| p.0)
+            .collect();
+        for &t in &asked {
+            if buttons.contains(&t) {
+                continue;
+            }
+            if buttons.len() < max {
+                buttons.push(t);
+            } else if let Some(i) = buttons.iter().rposition(|b| !asked.contains(b)) {
+                if i > 0 || answered.is_some() {
+                    buttons[i] = t;
+                }
+            }
         }
     }
 }
@@ -342,6 +381,7 @@ mod tests {
             out_of_scope_cue: false,
             best_is_background: false,
             likelihood_lead: 0.0,
+            parts: Vec::new(),
         }
     }
 
@@ -621,6 +661,34 @@ mod tests {
             "{m:?}"
         );
         assert!(found("office").iter().all(|(_, s)| *s != super::similar::FOLD_SIM));
+    }
+
+    #[test]
+    fn each_question_of_a_two_part_message_gets_a_button() {
+        let t = Thresholds::default();
+        // Unsure: the second question's topic (7) takes the last suggestion's place.
+        let mut s = scored(&[(1, 0.45), (2, 0.44), (3, 0.43), (7, 0.3)]);
+        s.parts = vec![(1, 0.6), (7, 0.55)];
+        assert_eq!(s.decide(&t, None), Outcome::Suggest(vec![1, 2, 7]));
+        // Not a part that scores below the offer on its own, nor twice the same topic.
+        s.parts = vec![(1, 0.6), (7, PART_OFFER - 0.01)];
+        assert_eq!(s.decide(&t, None), Outcome::Suggest(vec![1, 2, 3]));
+        // Answered: the other question is offered beside the answer.
+        let mut a = scored(&[(4, 0.8), (5, 0.3)]);
+        a.parts = vec![(4, 0.7), (5, 0.6)];
+        assert_eq!(a.decide(&t, None), Outcome::Answer { topic: 4, related: vec![5] });
+
+        let index = shipped();
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let id = |name: &str| faq.topics.iter().position(|t| t.id == name).expect(name);
+        let m = index.classify("Who has my father's file now and who keeps looking for him?");
+        assert_eq!(
+            m.outcome,
+            Outcome::Answer { topic: id("case-files"), related: vec![id("missing-search")] }
+        );
+        // A message that asks one thing has no parts.
+        assert!(index.scored("Who keeps looking for my missing father now?").parts.is_empty());
+        assert_eq!(index.scored("Ofis niyə bağlandı və geri qayıdacaqsınız?").parts.len(), 2);
     }
 
     #[test]

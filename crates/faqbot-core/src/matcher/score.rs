@@ -357,6 +357,7 @@ impl Index {
                 out_of_scope_cue: false,
                 best_is_background: false,
                 likelihood_lead: 0.0,
+                parts: Vec::new(),
             };
         }
         let mut similar = Similar::new();
@@ -396,6 +397,7 @@ impl Index {
             }
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
+        let parts = self.parts(message, &mut similar);
         let likelihood_lead = self.rerank_by_likelihood(&words, &similar, &mut ranked);
         ranked.truncate(REPORTED_TOPICS);
         let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
@@ -430,7 +432,33 @@ impl Index {
             out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
             best_is_background,
             likelihood_lead,
+            parts,
         }
+    }
+
+    /// Each part's best topic and score, when the message asks two things or more: its
+    /// question sentences (the whole message when it has none), split at the words that join
+    /// two questions. Empty for one part, and past [`MAX_PARTS`] parts only the first count.
+    fn parts(&self, message: &str, similar: &mut Similar) -> Vec<(usize, f32)> {
+        let mut sentences = text::question_sentences(message);
+        if sentences.is_empty() {
+            sentences.push(message);
+        }
+        let words: Vec<Vec<String>> = sentences.iter().map(|s| text::words(s)).collect();
+        let content = |w: &str| !self.stop_words.contains(w);
+        let parts: Vec<&[String]> = words
+            .iter()
+            .flat_map(|w| text::clauses(w, 1, content))
+            .filter(|p| p.iter().any(|w| content(w)))
+            .take(MAX_PARTS)
+            .collect();
+        if parts.len() < 2 {
+            return Vec::new();
+        }
+        parts
+            .iter()
+            .filter_map(|p| self.score_in_context(p, similar, None).first().copied())
+            .collect()
     }
 
     /// The shares of the words' weight (as [`Index::score`] weighs them) held by words similar
