@@ -531,6 +531,10 @@ mod tests {
             "bills",
             "Российским",
             "rossiyskim",
+            "pays",
+            "оплатит",
+            "ödəyəcək",
+            "վճարել",
         ] {
             assert!(index.is_out_of_scope_cue(&crate::text::words(w)[0]), "{w}");
         }
