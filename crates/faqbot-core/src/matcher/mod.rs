@@ -586,6 +586,9 @@ mod tests {
             ("we got support as a family of a missing person. is that over now?", "activities"),
             ("Нам как семье пропавшего помогали. Это закончилось?", "activities"),
             ("sizi neye gore bagladilar?", "authorities-decision"),
+            // Families in Armenia, in the words they use (round 7).
+            ("Ամուսինս Բաքվի բանտում է, դուք մեզ հետ կապի մեջ կմնա՞ք", "armenia-detainees"),
+            ("axjiks korel a 2020-in, Hayastanum dzer ajakcutyuny kmna?", "armenia-missing"),
         ] {
             let m = index.classify(message);
             let answered = matches!(m.outcome, Outcome::Answer { topic: t, .. } if t == id(topic));
