@@ -281,13 +281,17 @@ fn a_fitted_decision_model_goes_into_faq_json_and_is_checked() {
     assert!(out.contains("`cutoff` is a probability"), "{out}");
 }
 
-/// A word of `out_of_scope_words` too short to be safe, or under a language the FAQ does not
-/// have, is reported at its place.
+/// A word of `out_of_scope_words` too short to be safe (or a phrase of only short words), or
+/// under a language the FAQ does not have, is reported at its place.
 #[test]
 fn check_reports_unusable_out_of_scope_words() {
     let short = shipped_src().replacen("\"donat\"", "\"don\"", 1);
     let out = refused_at("cue-short", &short, "\"don\"");
     assert!(out.contains("at least 4 letters"), "{out}");
+    // A cue of several words needs the letters in one of them.
+    let all_short = shipped_src().replacen("\"donat\"", "\"to be\"", 1);
+    let out = refused_at("cue-phrase-short", &all_short, "\"to be\"");
+    assert!(out.contains("several words one of which has 4 letters"), "{out}");
     let foreign = shipped_src().replacen(
         "\"out_of_scope_words\": {",
         "\"out_of_scope_words\": {\n    \"de\": [\"spende\"],",

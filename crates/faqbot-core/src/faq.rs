@@ -61,7 +61,8 @@ pub struct Faq {
     /// other words are the FAQ's (donations, visas, pensions, jobs, the Red Crescent of
     /// another country). A message holding a word that begins with one is never answered
     /// outright: it gets its closest topics as buttons, and the contacts. At least
-    /// [`MIN_CUE_CHARS`] letters each.
+    /// [`MIN_CUE_CHARS`] letters each; a cue of several words ("can i volunteer") matches as
+    /// many consecutive words that begin with them, and one of them needs that many letters.
     #[serde(default)]
     pub out_of_scope_words: LocalizedList,
     /// Phrases answered with a kind word instead of an FAQ answer.
@@ -483,10 +484,11 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
         }
         for (i, cue) in cues.iter().enumerate() {
             let words = crate::text::words(cue);
-            if words.len() != 1 || words[0].chars().count() < MIN_CUE_CHARS {
+            let longest = words.iter().map(|w| w.chars().count()).max().unwrap_or(0);
+            if longest < MIN_CUE_CHARS {
                 f.error(
                     &format!("/out_of_scope_words/{lang}/{i}"),
-                    format!("`{cue}` must be one word of at least {MIN_CUE_CHARS} letters (the bot looks for words that begin with it)"),
+                    format!("`{cue}` must be a word of at least {MIN_CUE_CHARS} letters, or several words one of which has {MIN_CUE_CHARS} letters (the bot looks for words that begin with them, in that order)"),
                 );
             }
         }

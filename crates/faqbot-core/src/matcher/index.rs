@@ -62,6 +62,8 @@ pub struct Index {
     /// Normalised `out_of_scope_words`, and the length in characters of the longest.
     pub(super) out_of_scope: HashSet<String>,
     pub(super) out_of_scope_chars: usize,
+    /// Normalised `out_of_scope_words` of several words ("can i volunteer"), word by word.
+    pub(super) out_of_scope_phrases: Vec<Vec<String>>,
     pub(super) small_talk: HashMap<String, SmallTalk>,
     /// Word → bit set of the languages (by position in `languages`) that use it.
     pub(super) lang_words: HashMap<String, u32>,
@@ -106,13 +108,19 @@ impl Index {
                 }
             }
         }
-        let out_of_scope: HashSet<String> = faq
+        // One word: a beginning of words; several: beginnings of consecutive words.
+        let (phrases, single): (Vec<Vec<String>>, Vec<Vec<String>>) = faq
             .out_of_scope_words
             .values()
             .flatten()
-            .flat_map(|w| text::words(w))
+            .map(|w| text::words(w))
+            .partition(|ws| ws.len() > 1);
+        let out_of_scope: HashSet<String> = single
+            .into_iter()
+            .flatten()
             .filter(|w| w.chars().count() >= crate::faq::MIN_CUE_CHARS)
             .collect();
+        let out_of_scope_phrases = phrases;
         let out_of_scope_chars = out_of_scope.iter().map(|w| w.chars().count()).max().unwrap_or(0);
         let mut small_talk = HashMap::default();
         for (kind, map) in [
@@ -306,6 +314,7 @@ impl Index {
             stop_words,
             out_of_scope,
             out_of_scope_chars,
+            out_of_scope_phrases,
             small_talk,
             lang_words,
             languages,
@@ -330,6 +339,17 @@ impl Index {
             .skip(crate::faq::MIN_CUE_CHARS - 1)
             .take(self.out_of_scope_chars + 1 - crate::faq::MIN_CUE_CHARS)
             .any(|end| self.out_of_scope.contains(&word[..end]))
+    }
+
+    /// Whether a message's words hold one of the `out_of_scope_words` of several words: as
+    /// many consecutive words, each beginning with the phrase's word in its place ("can i
+    /// volunteer" in "how can I volunteer with...", not in "I volunteer with...").
+    pub(super) fn has_out_of_scope_phrase(&self, words: &[String]) -> bool {
+        self.out_of_scope_phrases.iter().any(|phrase| {
+            words
+                .windows(phrase.len())
+                .any(|w| w.iter().zip(phrase).all(|(w, p)| w.starts_with(p.as_str())))
+        })
     }
 
     /// Terms that give `d` when one of their letters is left out (or whose deletion shares

@@ -551,6 +551,15 @@ mod tests {
         ] {
             assert!(!index.is_out_of_scope_cue(w), "{w}");
         }
+        // Cues of several words: consecutive words that begin with them, in their order.
+        let phrase = |m: &str| index.has_out_of_scope_phrase(&crate::text::words(m));
+        assert!(phrase("How can I volunteer with the Red Crescent?"));
+        assert!(phrase("как стать волонтёром в красном полумесяце?"));
+        assert!(phrase("can you help me cross the border to Armenia?"));
+        assert!(!phrase(
+            "I volunteer with the Red Crescent in Ganja, will you keep working with us?"
+        ));
+        assert!(!phrase("my son went missing near the border in 2020"));
         // A message that the FAQ's words would answer, asking for something it does not give.
         let own = "how can i donate money to help the families of the missing?";
         let s = index.scored(own);

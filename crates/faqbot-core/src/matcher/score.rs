@@ -429,7 +429,8 @@ impl Index {
             unknown,
             content_words,
             features,
-            out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w)),
+            out_of_scope_cue: words.iter().any(|w| self.is_out_of_scope_cue(w))
+                || self.has_out_of_scope_phrase(&words),
             best_is_background,
             likelihood_lead,
             parts,
