@@ -238,12 +238,18 @@ impl Index {
             list.dedup();
         }
         let topic_count = faq.topics.len().max(1);
-        let idf: Vec<f32> = term_topics
+        let mut idf: Vec<f32> = term_topics
             .iter()
             .map(|topics| (1.0 + topic_count as f32 / topics.len().max(1) as f32).ln())
             .collect();
+        // The mean (the weight of a word the FAQ does not know) is the words' own.
         let mean_idf =
             if idf.is_empty() { 1.0 } else { idf.iter().sum::<f32>() / idf.len() as f32 };
+        for (w, term) in idf.iter_mut().zip(&terms) {
+            if term.starts_with(|c: char| c.is_ascii_digit()) {
+                *w *= NUMBER_WEIGHT;
+            }
+        }
         for p in &mut phrasings {
             p.weight = p.terms.iter().map(|&t| idf[t as usize]).sum();
         }
