@@ -20,8 +20,10 @@ fn measure(part: &str) -> (BTreeMap<String, Tally>, Tally, usize) {
     (per_lang, all, cases.len())
 }
 
-/// Measured on eval-test.tsv with the shipped faq.json: top-1 0.982, confident-but-wrong 0.012,
-/// out of scope answered 0.020, answered or offered 0.988, answered right 0.882 (round 5: top-1
+/// Measured on eval-test.tsv with the shipped faq.json: round 7 top-1 0.988, confident-but-wrong
+/// 0.006, out of scope answered 0.020, answered or offered 0.994, answered right 0.876; round 6
+/// top-1 0.982, confident-but-wrong 0.012, out of scope answered 0.020, answered or offered 0.988,
+/// answered right 0.882 (round 5: top-1
 /// 0.976, answered right 0.871; round 4: the same but answered right 0.847; round 2: 0.976, 0.000, 0.020, 1.000, 0.782).
 const FLOOR_TOP1: f64 = 0.92;
 const FLOOR_LANG_TOP1: f64 = 0.85;
@@ -79,41 +81,49 @@ fn holds(part: &str, messages: usize, f: &Floors) {
 /// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
 /// tuned on, but read as a pass/fail gate after every change since round 1). Measured with the
 /// shipped faq.json, answered right / ranked first / offered / answered wrongly / out of scope
-/// answered: round 6 (content only) 0.635 / 0.899 / 0.976 / 0.019 / 0.000; round 5 0.611 /
+/// answered: round 7 0.702 / 0.918 / 0.986 / 0.019 / 0.000; round 6 (content only) 0.635 / 0.899 /
+/// 0.976 / 0.019 / 0.000; round 5 0.611 /
 /// 0.894 / 0.971 / 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
 /// 0.014 / 0.000; round 3 0.514, 0.885, 0.966, 0.014, 0.038; round 2 0.452, 0.856, 0.971,
 /// 0.014, 0.038; round 1 0.442, 0.798, 0.928, 0.019, 0.038. The wrong-answer ceiling stays at the
 /// goal, one message above what was measured.
 #[test]
 fn realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.60, ranked: 0.88, offered: 0.95, wrong: 0.02, oos: 0.03 };
+    let floors = Floors { answered: 0.68, ranked: 0.90, offered: 0.97, wrong: 0.02, oos: 0.03 };
     holds("real-test.tsv", 240, &floors);
 }
 
-/// The fresh blind realistic parts of rounds 5 and 6 (real-test2.tsv to real-test7.tsv: 250
+/// The fresh blind realistic parts of rounds 5 to 7 (real-test2.tsv to real-test9.tsv: 250
 /// messages each, a fifth out of scope, each written by a different helper from the seed alone,
 /// who saw neither faq.json nor the other parts or the code). Each was read once as its
 /// measure and is a gate since. Answered right / ranked first / offered / answered wrongly / out
 /// of scope answered with the shipped faq.json (`faqbot eval tests/data/<part>.tsv`):
 /// - real-test2, read at the end of round 5's first step: 0.765 / 0.913 / 0.964 / 0.026 /
-///   0.000 (round 4's matcher: 0.750 / 0.918 / 0.969 / 0.020 / 0.000); after the background
-///   topic's veto 0.765 / 0.913 / 0.964 / 0.015 / 0.000; round 6 0.781 / 0.929 / 0.964 / 0.015 /
-///   0.000.
+///   0.000 (round 4's matcher: 0.750 / 0.918 / 0.969 / 0.020 / 0.000); round 6 0.781 / 0.929 /
+///   0.964 / 0.015 / 0.000; round 7 0.811 / 0.939 / 0.964 / 0.015 / 0.000.
 /// - real-test3, read once at the end of round 5: 0.707 / 0.934 / 0.960 / 0.015 / 0.038 (round
 ///   4's matcher: 0.667 / 0.924 / 0.960 / 0.020 / 0.019); round 6 0.732 / 0.939 / 0.960 / 0.010 /
-///   0.038. Two out-of-scope messages of 52 are answered, over the goal; its ceiling sits there,
-///   so that a third fails. Its misses were read in round 6 (development material since).
+///   0.038; round 7 0.788 / 0.955 / 0.970 / 0.005 / 0.000. Its misses were read in round 6
+///   (development material since).
 /// - real-test4, read once in round 6 to judge three answer tiers (reverted): round 5 0.770 /
-///   0.905 / 0.945 / 0.020 / 0.040; now 0.795 / 0.920 / 0.960 / 0.010 / 0.020. Misses read.
+///   0.905 / 0.945 / 0.020 / 0.040; round 6 0.795 / 0.920 / 0.960 / 0.010 / 0.020; round 7 0.815
+///   / 0.925 / 0.975 / 0.000 / 0.020. Misses read.
 /// - real-test5, read once after round 6's first content changes: round 5 0.695 / 0.900 / 0.960
-///   / 0.015 / 0.020, then 0.710 / 0.910 / 0.965 / 0.015 / 0.020; now 0.720 / 0.915 / 0.970 /
-///   0.015 / 0.000. Misses read.
+///   / 0.015 / 0.020; round 6 0.720 / 0.915 / 0.970 / 0.015 / 0.000; round 7 0.770 / 0.925 /
+///   0.970 / 0.015 / 0.000. Misses read.
 /// - real-test6, read once after the next content changes: round 5 0.750 / 0.934 / 0.990 / 0.000 /
-///   0.000, then 0.770 / 0.939 / 0.995 / 0.000 / 0.000; now (after the abroad phrasings) 0.760 /
-///   0.939 / 0.995 / 0.000 / 0.000.
+///   0.000; round 6 0.760 / 0.939 / 0.995 / 0.000 / 0.000; round 7 0.806 / 0.939 / 0.990 / 0.005
+///   / 0.000.
 /// - real-test7, read once at the end of round 6: round 5 0.662 / 0.900 / 0.965 / 0.030 / 0.020;
-///   now 0.697 / 0.910 / 0.980 / 0.025 / 0.020. Its wrong answers (5 of 201) are over the goal;
-///   the ceiling is one message above them.
+///   round 6 0.697 / 0.910 / 0.980 / 0.025 / 0.020; round 7 (its misses read) 0.751 / 0.945 /
+///   0.990 / 0.015 / 0.020.
+/// - real-test8, written at the end of round 6, read once at the end of round 7: round 6 0.711 /
+///   0.919 / 0.980 / 0.010 / 0.019; round 7 0.761 / 0.934 / 0.985 / 0.005 / 0.019.
+/// - real-test9, written in round 7, read once at its end: round 6 0.710 / 0.890 / 0.940 / 0.030
+///   / 0.020; round 7 0.725 / 0.905 / 0.950 / 0.030 / 0.020. Its wrong answers (6 of 200) are
+///   over the goal; the ceiling is one message above them.
+/// The floors sit a little below round 7's figures, the ceilings one message above them (at
+/// most at the goal where the part meets it).
 #[test]
 fn fresh_realistic_messages_stay_above_their_floors() {
     // Floors for answered right, ranked first and offered; ceilings for answered wrongly and out
@@ -121,12 +131,14 @@ fn fresh_realistic_messages_stay_above_their_floors() {
     let floors =
         |answered, ranked, offered, wrong, oos| Floors { answered, ranked, offered, wrong, oos };
     for (part, f) in [
-        ("real-test2.tsv", floors(0.76, 0.90, 0.95, 0.025, 0.03)),
-        ("real-test3.tsv", floors(0.70, 0.91, 0.94, 0.025, 0.04)),
-        ("real-test4.tsv", floors(0.76, 0.90, 0.94, 0.02, 0.03)),
-        ("real-test5.tsv", floors(0.68, 0.89, 0.95, 0.025, 0.03)),
-        ("real-test6.tsv", floors(0.73, 0.92, 0.98, 0.02, 0.03)),
-        ("real-test7.tsv", floors(0.67, 0.89, 0.96, 0.03, 0.03)),
+        ("real-test2.tsv", floors(0.79, 0.92, 0.95, 0.025, 0.03)),
+        ("real-test3.tsv", floors(0.77, 0.93, 0.95, 0.015, 0.03)),
+        ("real-test4.tsv", floors(0.79, 0.91, 0.96, 0.01, 0.03)),
+        ("real-test5.tsv", floors(0.75, 0.91, 0.96, 0.02, 0.03)),
+        ("real-test6.tsv", floors(0.78, 0.92, 0.98, 0.015, 0.03)),
+        ("real-test7.tsv", floors(0.73, 0.93, 0.98, 0.02, 0.03)),
+        ("real-test8.tsv", floors(0.74, 0.92, 0.97, 0.015, 0.04)),
+        ("real-test9.tsv", floors(0.70, 0.89, 0.94, 0.035, 0.04)),
     ] {
         holds(part, 250, &f);
     }
@@ -147,11 +159,12 @@ fn the_matcher_beats_the_whole_string_baseline() {
 /// The blind part of long stories (long-test.tsv: 40 in scope, 40 out of scope, written from the
 /// seed alone by someone who saw neither faq.json nor the other parts; never tuned on). Measured
 /// with the shipped faq.json, answered right / ranked first / offered / answered wrongly / out
-/// of scope answered: round 5 0.650 / 0.975 / 1.000 / 0.000 / 0.075; when it was written (round
+/// of scope answered: round 7 0.675 / 0.975 / 1.000 / 0.000 / 0.025; round 5 and 6 0.650 / 0.975 /
+/// 1.000 / 0.000 / 0.075; when it was written (round
 /// 4) 0.500 / 0.800 / 1.000 / 0.050 / 0.075. One message is 0.025 here; the floors sit one or
 /// two messages below (the ceilings above).
 #[test]
 fn long_stories_stay_above_their_floors() {
-    let floors = Floors { answered: 0.60, ranked: 0.92, offered: 0.95, wrong: 0.075, oos: 0.10 };
+    let floors = Floors { answered: 0.62, ranked: 0.92, offered: 0.95, wrong: 0.05, oos: 0.075 };
     holds("long-test.tsv", 80, &floors);
 }
