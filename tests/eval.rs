@@ -122,6 +122,7 @@ fn realistic_messages_stay_above_their_floors() {
 /// - real-test9, written in round 7, read once at its end: round 6 0.710 / 0.890 / 0.940 / 0.030
 ///   / 0.020; round 7 0.725 / 0.905 / 0.950 / 0.030 / 0.020. Its wrong answers (6 of 200) are
 ///   over the goal; the ceiling is one message above them.
+///
 /// The floors sit a little below round 7's figures, the ceilings one message above them (at
 /// most at the goal where the part meets it).
 #[test]
