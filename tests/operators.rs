@@ -136,6 +136,31 @@ fn check_reports_each_load_error_at_its_place() {
             "`fr` is not one of the `languages`",
         ),
         (
+            "unknown-also-offer",
+            |f| f["topics"][2]["also_offer"] = json!({"hy": ["no-such-topic"]}),
+            "\"no-such-topic\"",
+            None,
+            "unknown topic `no-such-topic`",
+        ),
+        (
+            "also-offer-itself",
+            |f| {
+                let id = f["topics"][1]["id"].clone();
+                f["topics"][1]["also_offer"] = json!({ "en": [id] });
+                f["topics"][1]["answer"]["az"] = json!("MARKER-SELF");
+            },
+            "MARKER-SELF",
+            Some("\"icrc-work\""),
+            "offers itself beside its own answer",
+        ),
+        (
+            "also-offer-language",
+            |f| f["topics"][3]["also_offer"] = json!({"fr": ["closure"]}),
+            "\"fr\"",
+            None,
+            "`fr` is not one of the `languages`",
+        ),
+        (
             "bad-topic-id",
             |f| f["topics"][5]["id"] = json!("Case Files!"),
             "\"Case Files!\"",

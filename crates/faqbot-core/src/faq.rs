@@ -230,6 +230,13 @@ pub struct Topic {
     /// Ids of the referral contacts for this topic.
     #[serde(default)]
     pub contacts: Vec<String>,
+    /// Optional, per language: ids of topics offered as buttons beside this topic's answer
+    /// when the message is in that language, first among them. For a topic whose answer is
+    /// written for families in one country while families elsewhere, writing in their own
+    /// language, ask the same ("how do I get news of my detained son?" from Armenia gets the
+    /// detainee-news answer and, beside it, the topic for families in Armenia).
+    #[serde(default)]
+    pub also_offer: LocalizedList,
 }
 
 /// A titled group of contacts for `/contacts`.
@@ -680,6 +687,25 @@ fn validate(faq: &Faq, src: &str) -> Vec<Diagnostic> {
             }
         }
         check_refs(&mut f, &format!("{at}/contacts"), &topic.contacts);
+    }
+
+    for (i, topic) in faq.topics.iter().enumerate() {
+        for (lang, ids) in &topic.also_offer {
+            let at = format!("/topics/{i}/also_offer/{lang}");
+            if !langs.contains(lang) {
+                f.error(&at, format!("`{lang}` is not one of the `languages`"));
+            }
+            for (j, other) in ids.iter().enumerate() {
+                if other == &topic.id {
+                    f.error(
+                        &format!("{at}/{j}"),
+                        format!("topic `{other}` offers itself beside its own answer"),
+                    );
+                } else if !topic_ids.contains(other.as_str()) {
+                    f.error(&format!("{at}/{j}"), format!("unknown topic `{other}`"));
+                }
+            }
+        }
     }
 
     for (i, lang) in faq.unreviewed_languages.iter().enumerate() {

@@ -64,6 +64,8 @@ pub struct Index {
     pub(super) out_of_scope_chars: usize,
     /// Normalised `out_of_scope_words` of several words ("can i volunteer"), word by word.
     pub(super) out_of_scope_phrases: Vec<Vec<String>>,
+    /// Per topic: its `also_offer` by language, as topic indices.
+    pub(super) also_offer: Vec<HashMap<String, Vec<usize>>>,
     pub(super) small_talk: HashMap<String, SmallTalk>,
     /// Word → bit set of the languages (by position in `languages`) that use it.
     pub(super) lang_words: HashMap<String, u32>,
@@ -121,6 +123,17 @@ impl Index {
             .filter(|w| w.chars().count() >= crate::faq::MIN_CUE_CHARS)
             .collect();
         let out_of_scope_phrases = phrases;
+        let position = |id: &String| faq.topics.iter().position(|t| &t.id == id);
+        let also_offer = faq
+            .topics
+            .iter()
+            .map(|t| {
+                t.also_offer
+                    .iter()
+                    .map(|(lang, ids)| (lang.clone(), ids.iter().filter_map(position).collect()))
+                    .collect()
+            })
+            .collect();
         let out_of_scope_chars = out_of_scope.iter().map(|w| w.chars().count()).max().unwrap_or(0);
         let mut small_talk = HashMap::default();
         for (kind, map) in [
@@ -321,6 +334,7 @@ impl Index {
             out_of_scope,
             out_of_scope_chars,
             out_of_scope_phrases,
+            also_offer,
             small_talk,
             lang_words,
             languages,
@@ -356,6 +370,19 @@ impl Index {
                 .windows(phrase.len())
                 .any(|w| w.iter().zip(phrase).all(|(w, p)| w.starts_with(p.as_str())))
         })
+    }
+
+    /// Puts the topics that `topic`'s `also_offer` names for `lang` first among the `related`
+    /// topics offered beside its answer (at most [`MAX_RELATED`] in all).
+    pub(super) fn also_offer(&self, topic: usize, lang: &str, related: &mut Vec<usize>) {
+        let Some(others) = self.also_offer.get(topic).and_then(|m| m.get(lang)) else {
+            return;
+        };
+        for &other in others.iter().rev() {
+            related.retain(|&r| r != other);
+            related.insert(0, other);
+        }
+        related.truncate(MAX_RELATED);
     }
 
     /// Terms that give `d` when one of their letters is left out (or whose deletion shares

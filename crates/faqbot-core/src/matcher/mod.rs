@@ -790,6 +790,38 @@ mod tests {
     }
 
     #[test]
+    fn an_armenian_message_answered_for_families_in_azerbaijan_offers_the_armenian_topic() {
+        let index = shipped();
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let id = |name: &str| faq.topics.iter().position(|t| t.id == name).expect(name);
+        // Answered with detainee-news (the authorities in Azerbaijan pass the news): the topic
+        // for families in Armenia comes first beside it, in Armenian letters or Latin ones.
+        for message in [
+            "Եղբայրս Բաքվում կալանքի տակ է։ Դուք կշարունակե՞ք մեզ հետ կապ պահել",
+            "txas Baqvum a, namakner@ dzer mijocov ein galis, hima inch a linelu? dzer het kap pahenq?",
+        ] {
+            let m = index.classify(message);
+            match m.outcome {
+                Outcome::Answer { topic, related } => {
+                    assert_eq!(topic, id("detainee-news"), "{message}");
+                    assert_eq!(related.first(), Some(&id("armenia-detainees")), "{message}");
+                    assert!(related.len() <= MAX_RELATED);
+                }
+                other => panic!("{message}: {other:?}"),
+            }
+        }
+        // The same question from Azerbaijan gets no such button.
+        let m = index.classify("Həbsdə olan oğlumdan necə xəbər ala bilərəm?");
+        match m.outcome {
+            Outcome::Answer { topic, related } => {
+                assert_eq!(topic, id("detainee-news"));
+                assert!(!related.contains(&id("armenia-detainees")), "{related:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn deletions_and_prefixes_work_on_characters() {
         use super::similar::{one_deletions, prefix_chars};
         assert_eq!(one_deletions("abb"), vec!["ab".to_string(), "bb".to_string()]);

@@ -321,7 +321,10 @@ impl Index {
     fn classify_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Match {
         // The decision model's features cost a scoring of the last sentence: only with a model.
         let scored = self.scored_inner(message, explain, self.model.is_some());
-        let outcome = scored.decide(&self.thresholds, self.model.as_ref());
+        let mut outcome = scored.decide(&self.thresholds, self.model.as_ref());
+        if let (Outcome::Answer { topic, related }, Some(lang)) = (&mut outcome, &scored.language) {
+            self.also_offer(*topic, lang, related);
+        }
         let Scored { ranked, language, truncated, .. } = scored;
         Match { outcome, language, ranked, truncated }
     }
