@@ -822,6 +822,28 @@ mod tests {
     }
 
     #[test]
+    fn where_the_blood_samples_went_is_not_answered_with_the_case_files() {
+        // The seed says the information collected was handed over with the families' consent;
+        // it never says the samples were (content review M8, issue 10). Such a question gets
+        // buttons and contacts, not case-files' answer, which would read as if they had been.
+        let index = shipped();
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let case_files = faq.topics.iter().position(|t| t.id == "case-files").expect("case-files");
+        for message in [
+            "What happens to the blood samples and documents we gave the ICRC?",
+            "Where are the blood samples we gave you for DNA now?",
+            "Где теперь образцы крови на ДНК, которые мы сдавали?",
+            "DNT üçün verdiyimiz qan nümunələri indi haradadır?",
+        ] {
+            let m = index.classify(message);
+            assert!(
+                !matches!(m.outcome, Outcome::Answer { topic, .. } if topic == case_files),
+                "{message}: {m:?}"
+            );
+        }
+    }
+
+    #[test]
     fn deletions_and_prefixes_work_on_characters() {
         use super::similar::{one_deletions, prefix_chars};
         assert_eq!(one_deletions("abb"), vec!["ab".to_string(), "bb".to_string()]);
