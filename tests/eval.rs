@@ -118,7 +118,8 @@ fn realistic_messages_stay_above_their_floors() {
 ///   round 6 0.697 / 0.910 / 0.980 / 0.025 / 0.020; round 7 (its misses read) 0.751 / 0.945 /
 ///   0.990 / 0.015 / 0.020.
 /// - real-test8, written at the end of round 6, read once at the end of round 7: round 6 0.711 /
-///   0.919 / 0.980 / 0.010 / 0.019; round 7 0.761 / 0.934 / 0.985 / 0.005 / 0.019.
+///   0.919 / 0.980 / 0.010 / 0.019; round 7 0.761 / 0.934 / 0.985 / 0.005 / 0.019 (ranked first
+///   0.929 after the blood-sample phrasings left case-files again).
 /// - real-test9, written in round 7, read once at its end: round 6 0.710 / 0.890 / 0.940 / 0.030
 ///   / 0.020; round 7 0.725 / 0.905 / 0.950 / 0.030 / 0.020. Its wrong answers (6 of 200) are
 ///   over the goal; the ceiling is one message above them.
