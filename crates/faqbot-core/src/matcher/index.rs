@@ -111,7 +111,7 @@ impl Index {
             }
         }
         // One word: a beginning of words; several: beginnings of consecutive words.
-        let (phrases, single): (Vec<Vec<String>>, Vec<Vec<String>>) = faq
+        let (out_of_scope_phrases, single): (Vec<Vec<String>>, Vec<Vec<String>>) = faq
             .out_of_scope_words
             .values()
             .flatten()
@@ -122,7 +122,6 @@ impl Index {
             .flatten()
             .filter(|w| w.chars().count() >= crate::faq::MIN_CUE_CHARS)
             .collect();
-        let out_of_scope_phrases = phrases;
         let position = |id: &String| faq.topics.iter().position(|t| &t.id == id);
         let also_offer = faq
             .topics
@@ -259,7 +258,7 @@ impl Index {
         let mean_idf =
             if idf.is_empty() { 1.0 } else { idf.iter().sum::<f32>() / idf.len() as f32 };
         for (w, term) in idf.iter_mut().zip(&terms) {
-            if term.starts_with(|c: char| c.is_ascii_digit()) {
+            if super::score::is_number(term) {
                 *w *= NUMBER_WEIGHT;
             }
         }

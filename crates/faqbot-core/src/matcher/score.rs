@@ -378,19 +378,22 @@ impl Index {
         };
         // A message of several sentences: its questions, scored alone, may say what it asks
         // more clearly than the whole (the story around them dilutes it).
-        let segments = text::question_sentences(message);
-        if !segments.is_empty() && text::sentence_count(message) > 1 {
-            for seg in segments {
-                let mut seg_words = text::words(seg);
+        let questions = text::question_sentences(message);
+        let question_words: Vec<Vec<String>> = questions.iter().map(|s| text::words(s)).collect();
+        if !questions.is_empty() && text::sentence_count(message) > 1 {
+            for (seg, seg_words) in questions.iter().zip(&question_words) {
                 // A question of one content word or none ("what do we do?", "who do we
                 // contact for this?") says what it asks only with the sentence before it.
                 let content = seg_words.iter().filter(|w| !self.stop_words.contains(*w)).count();
-                if content <= CONTEXT_FREE_WORDS {
-                    let mut with_context = text::words(sentence_before(message, seg));
-                    with_context.append(&mut seg_words);
-                    seg_words = with_context;
-                }
-                for (topic, s) in self.score_in_context(&seg_words, &mut similar, None) {
+                let with_context;
+                let seg_words: &[String] = if content <= CONTEXT_FREE_WORDS {
+                    with_context =
+                        [text::words(sentence_before(message, seg)), seg_words.clone()].concat();
+                    &with_context
+                } else {
+                    seg_words
+                };
+                for (topic, s) in self.score_in_context(seg_words, &mut similar, None) {
                     let s = s * QUESTION_WEIGHT;
                     match ranked.iter_mut().find(|r| r.0 == topic) {
                         Some(r) => r.1 = r.1.max(s),
@@ -400,7 +403,13 @@ impl Index {
             }
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
-        let parts = self.parts(message, &mut similar);
+        // Its parts: the question sentences (the whole message when it has none).
+        let sentences = if question_words.is_empty() {
+            std::slice::from_ref(&words)
+        } else {
+            &question_words[..]
+        };
+        let parts = self.parts(sentences, &mut similar);
         let likelihood_lead = self.rerank_by_likelihood(&words, &similar, &mut ranked);
         ranked.truncate(REPORTED_TOPICS);
         let topic = ranked.first().map_or(u32::MAX, |r| r.0 as u32);
@@ -440,17 +449,13 @@ impl Index {
         }
     }
 
-    /// Each part's best topic and score, when the message asks two things or more: its
-    /// question sentences (the whole message when it has none), split at the words that join
-    /// two questions. Empty for one part, and past [`MAX_PARTS`] parts only the first count.
-    fn parts(&self, message: &str, similar: &mut Similar) -> Vec<(usize, f32)> {
-        let mut sentences = text::question_sentences(message);
-        if sentences.is_empty() {
-            sentences.push(message);
-        }
-        let words: Vec<Vec<String>> = sentences.iter().map(|s| text::words(s)).collect();
+    /// Each part's best topic and score, when the message asks two things or more: the words
+    /// of its question sentences (of the whole message when it has none), split at the words
+    /// that join two questions. Empty for one part, and past [`MAX_PARTS`] parts only the first
+    /// count.
+    fn parts(&self, sentences: &[Vec<String>], similar: &mut Similar) -> Vec<(usize, f32)> {
         let content = |w: &str| !self.stop_words.contains(w);
-        let parts: Vec<&[String]> = words
+        let parts: Vec<&[String]> = sentences
             .iter()
             .flat_map(|w| text::clauses(w, 1, content))
             .filter(|p| p.iter().any(|w| content(w)))
@@ -496,10 +501,10 @@ impl Index {
     }
 }
 
-/// Whether a word is a number the FAQ does not know (a year, a date, an age: `1993`, `93м`,
-/// `2023-cü`): it says nothing of the topic, so it weighs nothing, rather than dilute the
-/// message as an unknown word would. Numbers the FAQ uses (`2025`) still match.
-fn is_number(word: &str) -> bool {
+/// Whether a word is a number (a year, a date, an age: `1993`, `93м`, `2023-cü`): it says when,
+/// not what. One the FAQ does not know weighs nothing, rather than dilute the message as an
+/// unknown word would; one it uses (`2025`) weighs [`NUMBER_WEIGHT`] of its spread.
+pub(super) fn is_number(word: &str) -> bool {
     word.starts_with(|c: char| c.is_ascii_digit())
 }
 
