@@ -87,6 +87,19 @@ pub fn ask_one(
         let order: Vec<String> =
             m.ranked.iter().map(|&(t, s)| format!("{} {s:.3}", id(t))).collect();
         writeln!(out, "-- ranked: {}", order.join(", "))?;
+        // Who decided: the forest, from the match's figures and the hand-set rules' verdict.
+        let scored = engine.index.scored(question);
+        let rules = matches!(scored.decide(&engine.faq.thresholds, None), Outcome::Answer { .. });
+        let verdict = if rules { "answer" } else { "buttons" };
+        match engine.index.forest() {
+            Some(f) => writeln!(
+                out,
+                "-- decision: forest {:.3} (answers from {:.3}); hand-set rules alone: {verdict}",
+                f.probability(&scored.forest_features(rules)),
+                f.cutoff
+            )?,
+            None => writeln!(out, "-- decision: hand-set rules: {verdict}")?,
+        }
         for e in explanations {
             writeln!(
                 out,

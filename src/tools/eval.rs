@@ -80,6 +80,19 @@ pub struct EvalArgs {
     /// weights of every topic).
     #[arg(long, value_name = "OLD_FAQ")]
     pub changes_from: Option<PathBuf>,
+    /// Decide with this forest file instead of the shipped one (see `--fit-forest`).
+    #[arg(long, value_name = "FOREST", conflicts_with = "no_forest")]
+    pub forest: Option<PathBuf>,
+    /// Decide with the hand-set rules alone, without the forest (as before round 8).
+    #[arg(long)]
+    pub no_forest: bool,
+    /// Fit the answer decision's forest on these files (development parts only): print its
+    /// rates cross-validated over whole files at each cutoff, beside the hand-set rules', and
+    /// write the forest, at the cutoff that answers most right without answering more wrongly
+    /// or out of scope than the rules, to this file (the shipped one is
+    /// crates/faqbot-core/src/matcher/answer-forest.json).
+    #[arg(long, value_name = "OUT")]
+    pub fit_forest: Option<PathBuf>,
 }
 
 /// One labelled question.
@@ -432,7 +445,25 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         tune(&faq, &cases, out);
         return 0;
     }
-    let engine = Engine::new(faq.clone());
+    let mut engine = Engine::new(faq.clone());
+    if args.no_forest || args.fit_forest.is_some() {
+        engine.index.set_forest(None);
+    } else if let Some(path) = &args.forest {
+        match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|src| crate::matcher::Forest::parse(&src))
+        {
+            Ok(f) => engine.index.set_forest(Some(f)),
+            Err(e) => {
+                let _ = writeln!(err, "{}: {e}", path.display());
+                return 1;
+            }
+        }
+    }
+    if let Some(path) = &args.fit_forest {
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        return super::fit::run_forest(&engine, &cases, &file_of, &names, path, out, err);
+    }
     if args.fit {
         let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
         let limits = (args.max_wrong.unwrap_or(0.018), args.max_oos_answered.unwrap_or(0.015));

@@ -9,7 +9,10 @@
 
 use std::io::Write;
 
-use crate::matcher::{fit, Model, Scored, FEATURES};
+use crate::matcher::{
+    fit, fit_forest, Forest, ForestParams, ForestRow, Model, Node, Outcome, Scored, FEATURES,
+    FOREST_FEATURES,
+};
 use crate::reply::Engine;
 
 use super::eval::{Case, Tally, Verdict};
@@ -147,6 +150,162 @@ fn shuffled(n: usize, seed: u64) -> Vec<usize> {
         order.swap(i, j);
     }
     order
+}
+
+/// How many folds the forest's cross-validation makes of the files (each file wholly in one,
+/// so that no file's messages are both fitted on and measured: messages written by one hand
+/// resemble each other more than they resemble the next writer's).
+const FOREST_FOLDS: usize = 6;
+
+/// `faqbot eval --fit-forest OUT`: fits the answer decision's forest on `cases` (the `engine`
+/// deciding by its rules alone), reports its rates cross-validated over whole files at each
+/// cutoff beside the rules', and writes it to `path` at the cutoff that answers most right
+/// without answering more wrongly or out of scope than the rules do. Returns the exit code.
+pub fn run_forest(
+    engine: &Engine,
+    cases: &[Case],
+    file_of: &[usize],
+    files: &[String],
+    path: &std::path::Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let faq = &engine.faq;
+    let t = &faq.thresholds;
+    let scored: Vec<Scored> = cases.iter().map(|c| engine.index.scored(&c.question)).collect();
+    let rules: Vec<Outcome> = scored.iter().map(|s| s.decide(t, None)).collect();
+    let rows: Vec<(ForestRow, bool)> = (0..cases.len())
+        .map(|i| {
+            let right = scored[i]
+                .ranked
+                .first()
+                .is_some_and(|r| cases[i].expected.contains(&faq.topics[r.0].id));
+            (scored[i].forest_features(matches!(rules[i], Outcome::Answer { .. })), right)
+        })
+        .collect();
+    let params = ForestParams::SHIPPED;
+    let forest_of = |base: f64, trees: Vec<Vec<Node>>, cutoff: f64, fitted_on: String| Forest {
+        fitted_on,
+        features: FOREST_FEATURES.iter().map(|s| (*s).to_string()).collect(),
+        cutoff,
+        base,
+        trees,
+    };
+
+    // Out-of-fold probabilities: by file, or by message when there is a single file.
+    let folds = if files.len() >= 2 { FOREST_FOLDS.min(files.len()) } else { FOLDS };
+    let fold_of = |i: usize| if files.len() >= 2 { file_of[i] % folds } else { i % folds };
+    let mut p = vec![0.0f64; cases.len()];
+    for fold in 0..folds {
+        let train: Vec<(ForestRow, bool)> =
+            (0..cases.len()).filter(|&i| fold_of(i) != fold).map(|i| rows[i]).collect();
+        let (base, trees) = fit_forest(&train, &params);
+        let forest = forest_of(base, trees, 0.5, String::new());
+        for i in (0..cases.len()).filter(|&i| fold_of(i) == fold) {
+            p[i] = forest.probability(&rows[i].0);
+        }
+    }
+
+    // A forest that says yes or no, to let `decide_with` build the outcome as the bot would.
+    let says = |yes: bool| {
+        forest_of(
+            if yes { 10.0 } else { -10.0 },
+            vec![vec![Node::Leaf { v: 0.0 }]],
+            0.5,
+            String::new(),
+        )
+    };
+    let (yes, no) = (says(true), says(false));
+    let tally = |cutoff: Option<f64>| -> (Vec<Tally>, Tally) {
+        let mut per_file = vec![Tally::default(); files.len()];
+        let mut all = Tally::default();
+        for (i, c) in cases.iter().enumerate() {
+            let outcome = match cutoff {
+                Some(cut) => {
+                    scored[i].decide_with(t, None, Some(if p[i] >= cut { &yes } else { &no }))
+                }
+                None => rules[i].clone(),
+            };
+            let v = Verdict::of(faq, &scored[i].ranked, &outcome);
+            per_file[file_of[i]].add(c, &v);
+            all.add(c, &v);
+        }
+        (per_file, all)
+    };
+    let errors = |t: &Tally| t.answered_wrong + t.oos_answered;
+    let (rules_files, rules_all) = tally(None);
+    let rates = |t: &Tally| {
+        format!(
+            "{:.3} / {:.3} / {:.3} ({} / {} / {})",
+            t.answered_rate(),
+            t.wrong_rate(),
+            t.oos_rate(),
+            t.answered_right,
+            t.answered_wrong,
+            t.oos_answered
+        )
+    };
+    let _ = writeln!(
+        out,
+        "cross-validated over whole files ({folds} folds): answered right / wrong / out of scope answered (counts)"
+    );
+    let _ = writeln!(out, "rules   {}", rates(&rules_all));
+    let mut best: Option<(f64, usize)> = None;
+    for step in 100..200 {
+        let cutoff = f64::from(step) / 200.0;
+        let (_, all) = tally(Some(cutoff));
+        let within = errors(&all) <= errors(&rules_all);
+        if within && best.is_none_or(|b| all.answered_right > b.1) {
+            best = Some((cutoff, all.answered_right));
+        }
+        if step % 10 == 0 {
+            let mark = if within { "" } else { "  (more errors than the rules)" };
+            let _ = writeln!(out, "{cutoff:.3}   {}{mark}", rates(&all));
+        }
+    }
+    let Some((cutoff, _)) = best else {
+        let _ = writeln!(err, "no cutoff answers without more errors than the rules");
+        return 1;
+    };
+    let (forest_files, forest_all) = tally(Some(cutoff));
+    let _ = writeln!(out, "\nchosen cutoff {cutoff:.3}: {}", rates(&forest_all));
+    let _ = writeln!(out, "per file, rules -> forest:");
+    for ((name, r), f) in files.iter().zip(&rules_files).zip(&forest_files) {
+        let _ = writeln!(out, "  {name}: {} -> {}", rates(r), rates(f));
+    }
+
+    let (base, trees) = fit_forest(&rows, &params);
+    let fitted_on = format!(
+        "faqbot eval --fit-forest on {} messages of {} files; {} trees of depth {}, leaves of at least {} messages, rate {}; cutoff chosen by cross-validation over whole files",
+        cases.len(),
+        files.len(),
+        params.trees,
+        params.depth,
+        params.min_leaf,
+        params.rate
+    );
+    let forest = forest_of(base, trees, cutoff, fitted_on);
+    let mut text = String::from("{\n");
+    text.push_str(&format!("  \"fitted_on\": {},\n", json(&forest.fitted_on)));
+    text.push_str(&format!("  \"features\": {},\n", json(&forest.features)));
+    text.push_str(&format!("  \"cutoff\": {},\n  \"base\": {},\n", forest.cutoff, forest.base));
+    text.push_str("  \"trees\": [\n");
+    for (k, tree) in forest.trees.iter().enumerate() {
+        let comma = if k + 1 < forest.trees.len() { "," } else { "" };
+        text.push_str(&format!("    {}{comma}\n", json(tree)));
+    }
+    text.push_str("  ]\n}\n");
+    if let Err(e) = std::fs::write(path, text) {
+        let _ = writeln!(err, "{}: {e}", path.display());
+        return 1;
+    }
+    let _ = writeln!(out, "wrote {} ({} trees)", path.display(), forest.trees.len());
+    0
+}
+
+/// A value as one line of JSON.
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -128,6 +128,8 @@ impl Index {
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
         out.extend([
             ("s1", s1),
+            ("cue", flag(scored.out_of_scope_cue)),
+            ("small", flag(scored.small_talk.is_some())),
             ("s2", s2),
             ("nb_agree", flag(nb_gap >= 0.0)),
             ("nb_gap", nb_gap),

@@ -73,6 +73,8 @@ pub struct Index {
     pub(super) thresholds: Thresholds,
     /// The answer decision of faq.json, if it has one.
     pub(super) model: Option<Model>,
+    /// The answer decision's forest (the shipped one unless replaced), used without a model.
+    pub(super) forest: Option<Forest>,
     pub(super) params: Params,
 }
 
@@ -339,6 +341,7 @@ impl Index {
             languages,
             thresholds: faq.thresholds,
             model: faq.decision.as_ref().map(Model::of),
+            forest: Some(Forest::shipped().clone()),
             params,
         }
     }

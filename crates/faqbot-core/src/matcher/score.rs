@@ -304,6 +304,18 @@ impl Index {
         Some(if thanks >= greeting { SmallTalk::Thanks } else { SmallTalk::Greeting })
     }
 
+    /// Replaces the answer decision's forest (`None`: the hand-set rules alone decide), for
+    /// measuring another forest or the rules (`faqbot eval --forest`, `--no-forest`).
+    pub fn set_forest(&mut self, forest: Option<Forest>) {
+        self.forest = forest;
+    }
+
+    /// The answer decision's forest, if there is one.
+    #[must_use]
+    pub fn forest(&self) -> Option<&Forest> {
+        self.forest.as_ref()
+    }
+
     /// Decides what to do with a message.
     #[must_use]
     pub fn classify(&self, message: &str) -> Match {
@@ -319,9 +331,11 @@ impl Index {
     }
 
     fn classify_inner(&self, message: &str, explain: Option<&mut Vec<Explanation>>) -> Match {
-        // The decision model's features cost a scoring of the last sentence: only with a model.
-        let scored = self.scored_inner(message, explain, self.model.is_some());
-        let mut outcome = scored.decide(&self.thresholds, self.model.as_ref());
+        // The decision's features cost a scoring of the last sentence: only with a model.
+        let with_features = self.model.is_some() || self.forest.is_some();
+        let scored = self.scored_inner(message, explain, with_features);
+        let mut outcome =
+            scored.decide_with(&self.thresholds, self.model.as_ref(), self.forest.as_ref());
         if let (Outcome::Answer { topic, related }, Some(lang)) = (&mut outcome, &scored.language) {
             self.also_offer(*topic, lang, related);
         }
@@ -543,7 +557,9 @@ mod tests {
         let before = plain.scored(message);
         // The closure's words around the question give `closure` the higher phrasing score...
         assert_eq!(before.ranked[0].0, id("closure"), "{before:?}");
-        let index = Index::build(&faq);
+        let mut index = Index::build(&faq);
+        // The rules decide (the forest answers this one, with the closure beside it).
+        index.set_forest(None);
         let s = index.scored(message);
         // ...and the words' counts in each topic put the question (will it come back) first.
         assert_eq!((s.ranked[0].0, s.ranked[1].0), (id("return"), id("closure")), "{s:?}");
