@@ -20,7 +20,9 @@ fn measure(part: &str) -> (BTreeMap<String, Tally>, Tally, usize) {
     (per_lang, all, cases.len())
 }
 
-/// Measured on eval-test.tsv with the shipped faq.json: round 7 top-1 0.988, confident-but-wrong
+/// Measured on eval-test.tsv with the shipped faq.json: round 8 top-1 0.994, confident-but-wrong
+/// 0.006, out of scope answered 0.000, answered or offered 0.994, answered right 0.894; round 7
+/// top-1 0.988, confident-but-wrong
 /// 0.006, out of scope answered 0.020, answered or offered 0.994, answered right 0.876; round 6
 /// top-1 0.982, confident-but-wrong 0.012, out of scope answered 0.020, answered or offered 0.988,
 /// answered right 0.882 (round 5: top-1
@@ -81,26 +83,28 @@ fn holds(part: &str, messages: usize, f: &Floors) {
 /// The blind realistic part (real-test.tsv: long, contextual, mixed-language messages, never
 /// tuned on, but read as a pass/fail gate after every change since round 1). Measured with the
 /// shipped faq.json, answered right / ranked first / offered / answered wrongly / out of scope
-/// answered: round 7 0.702 / 0.918 / 0.986 / 0.019 / 0.000; round 6 (content only) 0.635 / 0.899 /
+/// answered: round 8 0.740 / 0.918 / 0.986 / 0.010 / 0.000 (its content alone, `--no-forest`,
+/// 0.702 / 0.918 / 0.986 / 0.019 / 0.000); round 7 0.702 / 0.918 / 0.986 / 0.019 / 0.000; round 6 (content only) 0.635 / 0.899 /
 /// 0.976 / 0.019 / 0.000; round 5 0.611 /
 /// 0.894 / 0.971 / 0.019 / 0.000; round 4 0.548 / 0.885 / 0.966 /
 /// 0.014 / 0.000; round 3 0.514, 0.885, 0.966, 0.014, 0.038; round 2 0.452, 0.856, 0.971,
-/// 0.014, 0.038; round 1 0.442, 0.798, 0.928, 0.019, 0.038. The wrong-answer ceiling stays at the
-/// goal, one message above what was measured.
+/// 0.014, 0.038; round 1 0.442, 0.798, 0.928, 0.019, 0.038. The wrong-answer ceiling is one
+/// message above what was measured.
 #[test]
 fn realistic_messages_stay_above_their_floors() {
-    let floors = Floors { answered: 0.68, ranked: 0.90, offered: 0.97, wrong: 0.02, oos: 0.03 };
+    let floors = Floors { answered: 0.72, ranked: 0.90, offered: 0.97, wrong: 0.015, oos: 0.03 };
     holds("real-test.tsv", 240, &floors);
 }
 
-/// The fresh blind realistic parts of rounds 5 to 7 (real-test2.tsv to real-test9.tsv: 250
+/// The fresh blind realistic parts of rounds 5 to 7 (real-test2.tsv to real-test10.tsv: 250
 /// messages each, a fifth out of scope, each written by a different helper from the seed alone,
 /// who saw neither faq.json nor the other parts or the code). Each was read once as its
 /// measure and is a gate since. Answered right / ranked first / offered / answered wrongly / out
 /// of scope answered with the shipped faq.json (`faqbot eval tests/data/<part>.tsv`):
 /// - real-test2, read at the end of round 5's first step: 0.765 / 0.913 / 0.964 / 0.026 /
 ///   0.000 (round 4's matcher: 0.750 / 0.918 / 0.969 / 0.020 / 0.000); round 6 0.781 / 0.929 /
-///   0.964 / 0.015 / 0.000; round 7 0.811 / 0.939 / 0.964 / 0.015 / 0.000.
+///   0.964 / 0.015 / 0.000; round 7 0.811 / 0.939 / 0.964 / 0.015 / 0.000; round 8 0.806 / 0.939
+///   / 0.964 / 0.015 / 0.000.
 /// - real-test3, read once at the end of round 5: 0.707 / 0.934 / 0.960 / 0.015 / 0.038 (round
 ///   4's matcher: 0.667 / 0.924 / 0.960 / 0.020 / 0.019); round 6 0.732 / 0.939 / 0.960 / 0.010 /
 ///   0.038; round 7 0.788 / 0.955 / 0.970 / 0.005 / 0.000. Its misses were read in round 6
@@ -121,10 +125,21 @@ fn realistic_messages_stay_above_their_floors() {
 ///   0.919 / 0.980 / 0.010 / 0.019; round 7 0.761 / 0.934 / 0.985 / 0.005 / 0.019 (ranked first
 ///   0.929 after the blood-sample phrasings left case-files again).
 /// - real-test9, written in round 7, read once at its end: round 6 0.710 / 0.890 / 0.940 / 0.030
-///   / 0.020; round 7 0.725 / 0.905 / 0.950 / 0.030 / 0.020. Its wrong answers (6 of 200) are
-///   over the goal; the ceiling is one message above them.
+///   / 0.020; round 7 0.725 / 0.905 / 0.950 / 0.030 / 0.020; round 8 0.775 / 0.905 / 0.950 /
+///   0.030 / 0.020. Its wrong answers (6 of 200) are over the goal; the ceiling is one message
+///   above them.
+/// - real-test10, written in round 7, read once at the end of round 8: round 7 (d470dcc) 0.777 /
+///   0.933 / 0.953 / 0.026 / 0.000; round 8's content with the rules alone 0.793 / 0.938 / 0.959
+///   / 0.016 / 0.000; round 8 0.803 / 0.938 / 0.953 / 0.021 / 0.000.
 ///
-/// The floors sit a little below round 7's figures, the ceilings one message above them (at
+/// Round 8 (the forest, and content): real-test8 0.787 / 0.934 / 0.985 / 0.005 / 0.000. The
+/// forest was fitted on real-test3 to real-test7 (spent parts, development material since
+/// round 6), so their round 8 figures are not independent: real-test3 0.833 / 0.955 / 0.975 /
+/// 0.000 / 0.000, real-test4 0.830 / 0.930 / 0.980 / 0.000 / 0.000, real-test5 0.815 / 0.925 /
+/// 0.965 / 0.015 / 0.000, real-test6 0.811 / 0.923 / 0.995 / 0.000 / 0.000, real-test7 0.796 /
+/// 0.945 / 0.990 / 0.010 / 0.020.
+///
+/// The floors sit a little below round 8's figures, the ceilings one message above them (at
 /// most at the goal where the part meets it).
 #[test]
 fn fresh_realistic_messages_stay_above_their_floors() {
@@ -134,13 +149,14 @@ fn fresh_realistic_messages_stay_above_their_floors() {
         |answered, ranked, offered, wrong, oos| Floors { answered, ranked, offered, wrong, oos };
     for (part, f) in [
         ("real-test2.tsv", floors(0.79, 0.92, 0.95, 0.025, 0.03)),
-        ("real-test3.tsv", floors(0.77, 0.93, 0.95, 0.015, 0.03)),
-        ("real-test4.tsv", floors(0.79, 0.91, 0.96, 0.01, 0.03)),
-        ("real-test5.tsv", floors(0.75, 0.91, 0.96, 0.02, 0.03)),
-        ("real-test6.tsv", floors(0.78, 0.92, 0.98, 0.015, 0.03)),
-        ("real-test7.tsv", floors(0.73, 0.93, 0.98, 0.02, 0.03)),
-        ("real-test8.tsv", floors(0.74, 0.92, 0.97, 0.015, 0.04)),
-        ("real-test9.tsv", floors(0.70, 0.89, 0.94, 0.035, 0.04)),
+        ("real-test3.tsv", floors(0.81, 0.93, 0.96, 0.015, 0.03)),
+        ("real-test4.tsv", floors(0.81, 0.91, 0.96, 0.01, 0.03)),
+        ("real-test5.tsv", floors(0.79, 0.91, 0.96, 0.02, 0.03)),
+        ("real-test6.tsv", floors(0.79, 0.92, 0.98, 0.015, 0.03)),
+        ("real-test7.tsv", floors(0.77, 0.93, 0.98, 0.02, 0.03)),
+        ("real-test8.tsv", floors(0.77, 0.92, 0.97, 0.015, 0.03)),
+        ("real-test9.tsv", floors(0.75, 0.89, 0.94, 0.035, 0.04)),
+        ("real-test10.tsv", floors(0.78, 0.92, 0.94, 0.026, 0.03)),
     ] {
         holds(part, 250, &f);
     }
@@ -161,12 +177,13 @@ fn the_matcher_beats_the_whole_string_baseline() {
 /// The blind part of long stories (long-test.tsv: 40 in scope, 40 out of scope, written from the
 /// seed alone by someone who saw neither faq.json nor the other parts; never tuned on). Measured
 /// with the shipped faq.json, answered right / ranked first / offered / answered wrongly / out
-/// of scope answered: round 7 0.675 / 0.975 / 1.000 / 0.000 / 0.025; round 5 and 6 0.650 / 0.975 /
+/// of scope answered: round 8 0.725 / 0.975 / 1.000 / 0.000 / 0.050 (the forest answers one more
+/// out-of-scope story); round 7 0.675 / 0.975 / 1.000 / 0.000 / 0.025; round 5 and 6 0.650 / 0.975 /
 /// 1.000 / 0.000 / 0.075; when it was written (round
 /// 4) 0.500 / 0.800 / 1.000 / 0.050 / 0.075. One message is 0.025 here; the floors sit one or
 /// two messages below (the ceilings above).
 #[test]
 fn long_stories_stay_above_their_floors() {
-    let floors = Floors { answered: 0.62, ranked: 0.92, offered: 0.95, wrong: 0.05, oos: 0.075 };
+    let floors = Floors { answered: 0.67, ranked: 0.92, offered: 0.95, wrong: 0.05, oos: 0.075 };
     holds("long-test.tsv", 80, &floors);
 }
