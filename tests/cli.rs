@@ -211,8 +211,10 @@ fn ask_explain_shows_matched_words() {
     let out = stdout(&o);
     assert!(out.contains("-- red-crescent score"), "{out}");
     assert!(out.contains("crescent ~ crescent (1.00)"), "{out}");
-    // The final order, after the likelihood's reordering, is shown too.
+    // The final order, after the likelihood's reordering, is shown too, and who decided.
     assert!(out.contains("-- ranked: red-crescent "), "{out}");
+    assert!(out.contains("-- decision: forest 0."), "{out}");
+    assert!(out.contains("hand-set rules alone: "), "{out}");
 }
 
 #[test]
@@ -279,6 +281,54 @@ fn a_fitted_decision_model_goes_into_faq_json_and_is_checked() {
     let cutoff = with_model.replacen("\"cutoff\": 0.", "\"cutoff\": 1", 1);
     let out = refused_at("model-cutoff", &cutoff, "\"cutoff\"");
     assert!(out.contains("`cutoff` is a probability"), "{out}");
+}
+
+/// `faqbot eval --fit-forest OUT` writes a forest that `--forest OUT` decides with; the rules
+/// alone (`--no-forest`) decide otherwise, and a forest file of other features is refused with
+/// its path and exit code 1.
+#[test]
+fn a_fitted_forest_is_written_read_back_and_checked() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = |name: &str| root.join("tests/data").join(name);
+    let out_path = common::temp_dir("forest").join("forest.json");
+    let o = faqbot()
+        .args(["eval", "--faq"])
+        .arg(shipped_faq())
+        .arg("--fit-forest")
+        .arg(&out_path)
+        .args([data("real-dev.tsv"), data("real-dev2.tsv"), data("eval-dev.tsv")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("cross-validated over whole files (3 folds)"), "{out}");
+    assert!(out.contains("chosen cutoff"), "{out}");
+    let written = std::fs::read_to_string(&out_path).unwrap();
+    let forest = faqbot::matcher::Forest::parse(&written).expect("a valid forest");
+    assert_eq!(forest.trees.len(), faqbot::matcher::ForestParams::SHIPPED.trees);
+    let eval = |extra: &[&std::ffi::OsStr]| {
+        let o = faqbot()
+            .args(["eval", "--faq"])
+            .arg(shipped_faq())
+            .args(extra)
+            .arg(data("real-dev3.tsv"))
+            .output()
+            .unwrap();
+        (o.status.code(), stdout(&o) + &stderr(&o))
+    };
+    let (code, with_forest) = eval(&["--forest".as_ref(), out_path.as_os_str()]);
+    assert_eq!(code, Some(0), "{with_forest}");
+    let (code, rules) = eval(&["--no-forest".as_ref()]);
+    assert_eq!(code, Some(0), "{rules}");
+    let overall = |s: &str| s.lines().find(|l| l.starts_with("overall")).unwrap().to_string();
+    assert_ne!(overall(&with_forest), overall(&rules));
+
+    let other = written.replacen("\"rules\"", "\"rule\"", 1);
+    std::fs::write(&out_path, other).unwrap();
+    let (code, err) = eval(&["--forest".as_ref(), out_path.as_os_str()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&out_path.display().to_string()) && err.contains("not this build's"));
+    let _ = std::fs::remove_file(&out_path);
 }
 
 /// A word of `out_of_scope_words` too short to be safe (or a phrase of only short words), or
