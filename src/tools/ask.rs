@@ -89,13 +89,13 @@ pub fn ask_one(
         writeln!(out, "-- ranked: {}", order.join(", "))?;
         // Who decided: the forest, from the match's figures and the hand-set rules' verdict.
         let scored = engine.index.scored(question);
-        let rules = matches!(scored.decide(&engine.faq.thresholds, None), Outcome::Answer { .. });
-        let verdict = if rules { "answer" } else { "buttons" };
+        let t = &engine.faq.thresholds;
+        let verdict = if scored.rules_verdict(t) { "answer" } else { "buttons" };
         match engine.index.forest() {
             Some(f) => writeln!(
                 out,
                 "-- decision: forest {:.3} (answers from {:.3}); hand-set rules alone: {verdict}",
-                f.probability(&scored.forest_features(rules)),
+                f.probability(&scored.forest_features(t)),
                 f.cutoff
             )?,
             None => writeln!(out, "-- decision: hand-set rules: {verdict}")?,

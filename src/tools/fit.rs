@@ -11,7 +11,6 @@ use std::io::Write;
 
 use crate::matcher::{
     fit, fit_forest, Forest, ForestParams, ForestRow, Model, Node, Outcome, Scored, FEATURES,
-    FOREST_FEATURES,
 };
 use crate::reply::Engine;
 
@@ -180,17 +179,10 @@ pub fn run_forest(
                 .ranked
                 .first()
                 .is_some_and(|r| cases[i].expected.contains(&faq.topics[r.0].id));
-            (scored[i].forest_features(matches!(rules[i], Outcome::Answer { .. })), right)
+            (scored[i].forest_features(t), right)
         })
         .collect();
     let params = ForestParams::SHIPPED;
-    let forest_of = |base: f64, trees: Vec<Vec<Node>>, cutoff: f64, fitted_on: String| Forest {
-        fitted_on,
-        features: FOREST_FEATURES.iter().map(|s| (*s).to_string()).collect(),
-        cutoff,
-        base,
-        trees,
-    };
 
     // Out-of-fold probabilities: by file, or by message when there is a single file.
     let folds = if files.len() >= 2 { FOREST_FOLDS.min(files.len()) } else { FOLDS };
@@ -200,7 +192,7 @@ pub fn run_forest(
         let train: Vec<(ForestRow, bool)> =
             (0..cases.len()).filter(|&i| fold_of(i) != fold).map(|i| rows[i]).collect();
         let (base, trees) = fit_forest(&train, &params);
-        let forest = forest_of(base, trees, 0.5, String::new());
+        let forest = Forest::new(String::new(), 0.5, base, trees);
         for i in (0..cases.len()).filter(|&i| fold_of(i) == fold) {
             p[i] = forest.probability(&rows[i].0);
         }
@@ -208,12 +200,8 @@ pub fn run_forest(
 
     // A forest that says yes or no, to let `decide_with` build the outcome as the bot would.
     let says = |yes: bool| {
-        forest_of(
-            if yes { 10.0 } else { -10.0 },
-            vec![vec![Node::Leaf { v: 0.0 }]],
-            0.5,
-            String::new(),
-        )
+        let base = if yes { 10.0 } else { -10.0 };
+        Forest::new(String::new(), 0.5, base, vec![vec![Node::Leaf { v: 0.0 }]])
     };
     let (yes, no) = (says(true), says(false));
     let tally = |cutoff: Option<f64>| -> (Vec<Tally>, Tally) {
@@ -284,7 +272,7 @@ pub fn run_forest(
         params.min_leaf,
         params.rate
     );
-    let forest = forest_of(base, trees, cutoff, fitted_on);
+    let forest = Forest::new(fitted_on, cutoff, base, trees);
     let mut text = String::from("{\n");
     text.push_str(&format!("  \"fitted_on\": {},\n", json(&forest.fitted_on)));
     text.push_str(&format!("  \"features\": {},\n", json(&forest.features)));

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use super::Scored;
+use crate::faq::Thresholds;
 
 /// The forest's features' names, in the order of [`Scored::forest_features`].
 pub const FOREST_FEATURES: [&str; 14] = [
@@ -63,6 +64,13 @@ pub struct Forest {
 const SHIPPED: &str = include_str!("answer-forest.json");
 
 impl Forest {
+    /// A forest of this build's features.
+    #[must_use]
+    pub fn new(fitted_on: String, cutoff: f64, base: f64, trees: Vec<Vec<Node>>) -> Forest {
+        let features = FOREST_FEATURES.iter().map(|s| (*s).to_string()).collect();
+        Forest { fitted_on, features, cutoff, base, trees }
+    }
+
     /// Parses a forest file, checking that its features are this build's and its nodes point
     /// inside their tree.
     ///
@@ -272,10 +280,11 @@ fn grow(
 }
 
 impl Scored {
-    /// The message's values of [`FOREST_FEATURES`]; `rules` is whether the hand-set rules
-    /// answer it.
+    /// The message's values of [`FOREST_FEATURES`], `rules` being [`Scored::rules_verdict`]
+    /// under the thresholds `t`.
     #[must_use]
-    pub fn forest_features(&self, rules: bool) -> ForestRow {
+    pub fn forest_features(&self, t: &Thresholds) -> ForestRow {
+        let rules = self.rules_verdict(t);
         let f = &self.features;
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
         [
@@ -333,13 +342,7 @@ mod tests {
         let rows = rows();
         let p = ForestParams { trees: 30, depth: 2, min_leaf: 10, rate: 0.3, l2: 1.0 };
         let (base, trees) = fit_forest(&rows, &p);
-        let forest = Forest {
-            fitted_on: String::new(),
-            features: FOREST_FEATURES.iter().map(|s| (*s).to_string()).collect(),
-            cutoff: 0.5,
-            base,
-            trees,
-        };
+        let forest = Forest::new(String::new(), 0.5, base, trees);
         let right = rows.iter().filter(|(x, y)| (forest.probability(x) >= 0.5) == *y).count();
         assert_eq!(right, rows.len());
         // Leaves hold at least `min_leaf` rows: a single odd row does not get its own.

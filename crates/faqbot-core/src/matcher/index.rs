@@ -73,8 +73,9 @@ pub struct Index {
     pub(super) thresholds: Thresholds,
     /// The answer decision of faq.json, if it has one.
     pub(super) model: Option<Model>,
-    /// The answer decision's forest (the shipped one unless replaced), used without a model.
-    pub(super) forest: Option<Forest>,
+    /// The answer decision's forest (the shipped one, borrowed, unless replaced), used without
+    /// a model.
+    pub(super) forest: Option<std::borrow::Cow<'static, Forest>>,
     pub(super) params: Params,
 }
 
@@ -341,7 +342,7 @@ impl Index {
             languages,
             thresholds: faq.thresholds,
             model: faq.decision.as_ref().map(Model::of),
-            forest: Some(Forest::shipped().clone()),
+            forest: Some(std::borrow::Cow::Borrowed(Forest::shipped())),
             params,
         }
     }

@@ -279,13 +279,9 @@ impl Scored {
                     (t.related as f32).min(s - t.margin as f32).max(t.suggest as f32),
                 ),
                 None => {
-                    let rules = self.rules_answer(t, topic, s, second);
                     let sure = match forest {
-                        Some(f) => {
-                            let x = self.forest_features(rules && !self.out_of_scope_cue);
-                            s > 0.0 && f.probability(&x) >= f.cutoff
-                        }
-                        None => rules,
+                        Some(f) => s > 0.0 && f.probability(&self.forest_features(t)) >= f.cutoff,
+                        None => self.rules_answer(t, topic, s, second),
                     };
                     (sure, t.related.max(t.suggest) as f32)
                 }
@@ -325,6 +321,17 @@ impl Scored {
 }
 
 impl Scored {
+    /// Whether the hand-set rules alone answer the message (what [`Scored::decide`] without a
+    /// model does): its best topic passes [`Scored::rules_answer`] and no out-of-scope cue
+    /// stops it. The forest reads this verdict as one of its features.
+    #[must_use]
+    pub fn rules_verdict(&self, t: &Thresholds) -> bool {
+        let second = self.ranked.iter().skip(1).map(|r| r.1).fold(0.0, f32::max);
+        !self.empty
+            && !self.out_of_scope_cue
+            && self.ranked.first().is_some_and(|&(topic, s)| self.rules_answer(t, topic, s, second))
+    }
+
     /// The hand-set rules' verdict on the best topic `topic` scoring `s` (the runner-up
     /// `second`): at `answer` and clear of every other by `margin` (at a lower score when the
     /// topic's words make up most of the message, or when the likelihood clearly agrees; without
@@ -701,13 +708,7 @@ mod tests {
     #[test]
     fn an_out_of_scope_cue_is_not_answered_whatever_the_forest_says() {
         let t = Thresholds { answer: 0.6, suggest: 0.2, margin: 0.1, related: 0.55 };
-        let always = Forest {
-            fitted_on: String::new(),
-            features: FOREST_FEATURES.iter().map(|s| (*s).to_string()).collect(),
-            cutoff: 0.5,
-            base: 10.0,
-            trees: vec![vec![Node::Leaf { v: 0.0 }]],
-        };
+        let always = Forest::new(String::new(), 0.5, 10.0, vec![vec![Node::Leaf { v: 0.0 }]]);
         let mut m = scored(&[(4, 0.3), (1, 0.29)]);
         // The rules would not answer it; the forest does.
         assert_eq!(m.decide(&t, None), Outcome::Suggest(vec![4, 1]));

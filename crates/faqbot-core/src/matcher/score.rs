@@ -307,13 +307,13 @@ impl Index {
     /// Replaces the answer decision's forest (`None`: the hand-set rules alone decide), for
     /// measuring another forest or the rules (`faqbot eval --forest`, `--no-forest`).
     pub fn set_forest(&mut self, forest: Option<Forest>) {
-        self.forest = forest;
+        self.forest = forest.map(std::borrow::Cow::Owned);
     }
 
     /// The answer decision's forest, if there is one.
     #[must_use]
     pub fn forest(&self) -> Option<&Forest> {
-        self.forest.as_ref()
+        self.forest.as_deref()
     }
 
     /// Decides what to do with a message.
@@ -335,7 +335,7 @@ impl Index {
         let with_features = self.model.is_some() || self.forest.is_some();
         let scored = self.scored_inner(message, explain, with_features);
         let mut outcome =
-            scored.decide_with(&self.thresholds, self.model.as_ref(), self.forest.as_ref());
+            scored.decide_with(&self.thresholds, self.model.as_ref(), self.forest.as_deref());
         if let (Outcome::Answer { topic, related }, Some(lang)) = (&mut outcome, &scored.language) {
             self.also_offer(*topic, lang, related);
         }
