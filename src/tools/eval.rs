@@ -89,7 +89,8 @@ pub struct EvalArgs {
     /// Fit the answer decision's forest on these files (development parts only): print its
     /// rates cross-validated over whole files at each cutoff, beside the hand-set rules', and
     /// write the forest, at the cutoff that answers most right without answering more wrongly
-    /// or out of scope than the rules, to this file (the shipped one is
+    /// or out of scope than the rules (in all, and in each language by more than one message),
+    /// to this file (the shipped one is
     /// crates/faqbot-core/src/matcher/answer-forest.json).
     #[arg(long, value_name = "OUT")]
     pub fit_forest: Option<PathBuf>,

@@ -545,7 +545,7 @@ fn sentence_before<'a>(message: &'a str, sentence: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::sentence_before;
-    use crate::matcher::{Index, Outcome, Params};
+    use crate::matcher::{Index, Outcome, Params, MAX_SUGGESTIONS};
 
     #[test]
     fn the_likelihood_reorders_the_best_topics_and_keeps_their_buttons() {
@@ -570,7 +570,7 @@ mod tests {
         assert_eq!(s.ranked[3..], before.ranked[3..]);
         assert_eq!(
             index.classify(message).outcome,
-            Outcome::Suggest(s.ranked.iter().take(3).map(|r| r.0).collect())
+            Outcome::Suggest(s.ranked.iter().take(MAX_SUGGESTIONS).map(|r| r.0).collect())
         );
         // A clear message keeps its best topic first.
         let clear = index.scored("who will keep searching for the missing now?");
