@@ -221,6 +221,8 @@ pub struct Scored {
     /// As [`Match::ranked`].
     pub ranked: Vec<(usize, f32)>,
     pub small_talk: Option<SmallTalk>,
+    /// Small talk and nothing else: every word a greeting's, a thanks' or a stop word.
+    pub only_small_talk: bool,
     pub empty: bool,
     pub language: Option<String>,
     pub truncated: bool,
@@ -247,8 +249,9 @@ pub struct Scored {
 }
 
 impl Scored {
-    /// Decides: answer when the best topic is sure, else small talk, else suggestions above the
-    /// suggestion floor, else the fallback. Sure: by the `model` when there is one; else at
+    /// Decides: small talk when the message is only that, else an answer when the best topic
+    /// is sure, else small talk, else suggestions above the suggestion floor, else the
+    /// fallback. Sure: by the `model` when there is one; else at
     /// `answer` and clear of every other by `margin` (at a lower score when the topic's words
     /// make up most of the message, or when the likelihood clearly agrees), and for a
     /// background topic only when the likelihood does not favour another. Beside an answer,
@@ -270,6 +273,12 @@ impl Scored {
     ) -> Outcome {
         if self.empty {
             return Outcome::Empty;
+        }
+        // Only greetings, thanks and words too common to count: whatever topic scores, it
+        // scores on a greeting's near spellings ("как дела" came near the keyword "делал" and
+        // was answered with the ICRC's work).
+        if let (true, Some(kind)) = (self.only_small_talk, self.small_talk) {
+            return Outcome::SmallTalk(kind);
         }
         // The likelihood reorders the best topics without changing their scores: the best is
         // answered only when it leads every other by the margin (so only when the likelihood
@@ -432,6 +441,7 @@ mod tests {
         Scored {
             ranked: ranked.to_vec(),
             small_talk: None,
+            only_small_talk: false,
             empty: false,
             language: None,
             truncated: false,
@@ -797,6 +807,27 @@ mod tests {
             "{m:?}"
         );
         assert!(found("office").iter().all(|(_, s)| *s != super::similar::FOLD_SIM));
+    }
+
+    #[test]
+    fn a_message_of_greetings_alone_is_small_talk_whatever_its_words_come_near() {
+        let index = shipped();
+        // "дела" is one letter from the keyword "делал" (what the ICRC did): answered with the
+        // ICRC's work before round 9.
+        for greeting in ["как дела", "kak dela?", "privet kak dela", "necesen"] {
+            let m = index.classify(greeting);
+            assert_eq!(m.outcome, Outcome::SmallTalk(SmallTalk::Greeting), "{greeting}: {m:?}");
+        }
+        // A question with a greeting's words is still a question.
+        let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
+        let closure = faq.topics.iter().position(|t| t.id == "closure").expect("closure");
+        for question in ["When are you closing and why?", "salam, ofis ne vaxt baglanir?"] {
+            let m = index.classify(question);
+            assert!(
+                matches!(m.outcome, Outcome::Answer { topic, .. } if topic == closure),
+                "{question}: {m:?}"
+            );
+        }
     }
 
     #[test]

@@ -364,6 +364,7 @@ impl Index {
             return Scored {
                 ranked: Vec::new(),
                 small_talk: None,
+                only_small_talk: false,
                 empty: true,
                 language,
                 truncated,
@@ -448,6 +449,9 @@ impl Index {
         Scored {
             ranked,
             small_talk: self.small_talk(&words),
+            only_small_talk: words
+                .iter()
+                .all(|w| self.small_talk.contains_key(w) || self.stop_words.contains(w)),
             empty: false,
             language,
             truncated,
