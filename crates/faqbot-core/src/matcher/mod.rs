@@ -316,12 +316,16 @@ impl Scored {
             return Outcome::SmallTalk(kind);
         }
         let floor = t.suggest as f32;
+        // The first topic is offered when any topic reaches the floor, even below it itself:
+        // the likelihood put it first over topics that scored higher on their phrasings.
+        let any = self.ranked.iter().any(|r| r.1 >= floor);
         let mut suggestions: Vec<usize> = self
             .ranked
             .iter()
-            .filter(|r| r.1 >= floor)
+            .enumerate()
+            .filter(|&(i, r)| r.1 >= floor || (i == 0 && any))
             .take(MAX_SUGGESTIONS)
-            .map(|r| r.0)
+            .map(|(_, r)| r.0)
             .collect();
         self.offer_parts(&mut suggestions, MAX_SUGGESTIONS, None);
         if suggestions.is_empty() {
@@ -454,6 +458,22 @@ mod tests {
             likelihood_lead: 0.0,
             parts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_topic_the_likelihood_put_first_is_offered_even_below_the_floor() {
+        let t = Thresholds::default();
+        let floor = t.suggest as f32;
+        // Reordered by the likelihood: the first topic scores below the suggestion floor on its
+        // phrasings, the next two above it. The first button is the first topic.
+        let s = scored(&[(5, floor - 0.04), (1, floor + 0.08), (2, floor + 0.004)]);
+        assert_eq!(s.decide(&t, None), Outcome::Suggest(vec![5, 1, 2]));
+        // Nothing reaches the floor: no button, the fallback.
+        let s = scored(&[(5, floor - 0.04), (1, floor - 0.05)]);
+        assert_eq!(s.decide(&t, None), Outcome::Fallback);
+        // The others below the floor are still not offered.
+        let s = scored(&[(5, floor + 0.1), (1, floor - 0.05)]);
+        assert_eq!(s.decide(&t, None), Outcome::Suggest(vec![5]));
     }
 
     #[test]
