@@ -331,6 +331,51 @@ fn a_fitted_forest_is_written_read_back_and_checked() {
     let _ = std::fs::remove_file(&out_path);
 }
 
+/// `faqbot eval --faq-of PART=FAQ` judges that file's messages with that FAQ and the others
+/// with `--faq`: its table is the sum of the two runs; a PART that names no file, or a spec
+/// without `=`, is refused with exit code 1.
+#[test]
+fn eval_judges_a_part_with_its_own_faq() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = |name: &str| root.join("tests/data").join(name);
+    // An older FAQ: without the closure's English phrasings but the first.
+    let mut faq: serde_json::Value = serde_json::from_str(&shipped_src()).unwrap();
+    let closure =
+        faq["topics"].as_array_mut().unwrap().iter_mut().find(|t| t["id"] == "closure").unwrap();
+    closure["questions"]["en"].as_array_mut().unwrap().truncate(1);
+    let older = write_faq("faq-of-older", &serde_json::to_string_pretty(&faq).unwrap());
+    let shipped = shipped_faq();
+    let eval_with = |faq: &Path, args: &[&std::ffi::OsStr]| {
+        let o = faqbot().args(["eval", "--faq"]).arg(faq).args(args).output().unwrap();
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    let eval = |args: &[&std::ffi::OsStr]| eval_with(&shipped, args);
+    let overall = |s: &str| {
+        let l = s.lines().find(|l| l.starts_with("overall")).expect("an overall row");
+        l.split_whitespace().skip(1).map(|x| x.parse::<f64>().unwrap()).collect::<Vec<f64>>()
+    };
+    let (dev, dev2) = (data("eval-dev.tsv"), data("eval-dev2.tsv"));
+    let spec = format!("eval-dev.tsv={}", older.display());
+    let (code, mixed, e) = eval(&["--faq-of".as_ref(), spec.as_ref(), dev.as_ref(), dev2.as_ref()]);
+    assert_eq!(code, Some(0), "{e}");
+    let (_, shipped_both, _) = eval(&[dev.as_ref(), dev2.as_ref()]);
+    let (_, older_dev, _) = eval_with(&older, &[dev.as_ref()]);
+    let (_, shipped_dev2, _) = eval(&[dev2.as_ref()]);
+    assert_ne!(overall(&mixed), overall(&shipped_both), "the older FAQ changed nothing");
+    // Counts add up: in scope, and answered right as a count.
+    let (a, b, m) = (overall(&older_dev), overall(&shipped_dev2), overall(&mixed));
+    assert_eq!(m[0], a[0] + b[0]);
+    let right = |r: &[f64]| (r[2] * r[0]).round();
+    assert_eq!(right(&m), right(&a) + right(&b), "{mixed}\n{older_dev}\n{shipped_dev2}");
+
+    let (code, _, e) = eval(&["--faq-of".as_ref(), "nope.tsv=x".as_ref(), dev.as_ref()]);
+    assert_eq!(code, Some(1));
+    assert!(e.contains("no file named nope.tsv"), "{e}");
+    let (code, _, e) = eval(&["--faq-of".as_ref(), "eval-dev.tsv".as_ref(), dev.as_ref()]);
+    assert_eq!(code, Some(1));
+    assert!(e.contains("expected PART=FAQ"), "{e}");
+}
+
 /// A word of `out_of_scope_words` too short to be safe (or a phrase of only short words), or
 /// under a language the FAQ does not have, is reported at its place.
 #[test]

@@ -94,6 +94,12 @@ pub struct EvalArgs {
     /// crates/faqbot-core/src/matcher/answer-forest.json).
     #[arg(long, value_name = "OUT")]
     pub fit_forest: Option<PathBuf>,
+    /// Judge the messages of the file named PART (its file name, e.g. real-dev23.tsv) with this
+    /// FAQ file instead of `--faq`, for the table and `--verbose` (repeatable). With each part's
+    /// faq.json as it was before content was written from it (scripts/first-read.sh), the
+    /// table says how the matcher does on messages it has not been shaped by.
+    #[arg(long, value_name = "PART=FAQ")]
+    pub faq_of: Vec<String>,
 }
 
 /// One labelled question.
@@ -378,14 +384,45 @@ impl Baseline {
 /// Tallies per language and overall.
 #[must_use]
 pub fn tally(cases: &[Case], judge: &dyn Fn(&str) -> Verdict) -> (BTreeMap<String, Tally>, Tally) {
+    let verdicts: Vec<Verdict> = cases.iter().map(|c| judge(&c.question)).collect();
+    tally_verdicts(cases, &verdicts)
+}
+
+/// The rates per language and in all of `cases`, each judged by its verdict in `verdicts`.
+fn tally_verdicts(cases: &[Case], verdicts: &[Verdict]) -> (BTreeMap<String, Tally>, Tally) {
     let mut per_lang: BTreeMap<String, Tally> = BTreeMap::new();
     let mut all = Tally::default();
-    for c in cases {
-        let v = judge(&c.question);
-        per_lang.entry(c.lang.clone()).or_default().add(c, &v);
-        all.add(c, &v);
+    for (c, v) in cases.iter().zip(verdicts) {
+        per_lang.entry(c.lang.clone()).or_default().add(c, v);
+        all.add(c, v);
     }
     (per_lang, all)
+}
+
+/// The engines of `--faq-of PART=FAQ`, and for each file the one that judges it (`None`: the
+/// main engine). The forest is the main engine's (shipped, `--forest` or none).
+fn engines_of(args: &EvalArgs, main: &Engine) -> Result<(Vec<Engine>, Vec<Option<usize>>), String> {
+    let mut engines = Vec::new();
+    let mut of_file = vec![None; args.files.len()];
+    for spec in &args.faq_of {
+        let Some((part, faq)) = spec.split_once('=') else {
+            return Err(format!("--faq-of {spec}: expected PART=FAQ"));
+        };
+        let matching: Vec<usize> = (0..args.files.len())
+            .filter(|&i| args.files[i].file_name().is_some_and(|n| n.to_string_lossy() == part))
+            .collect();
+        if matching.is_empty() {
+            return Err(format!("--faq-of {spec}: no file named {part} among the files"));
+        }
+        let loaded = crate::faq::load(Path::new(faq)).map_err(|e| e.to_string())?;
+        let mut engine = Engine::new(loaded.faq);
+        engine.index.set_forest(main.index.forest().cloned());
+        for i in matching {
+            of_file[i] = Some(engines.len());
+        }
+        engines.push(engine);
+    }
+    Ok((engines, of_file))
 }
 
 fn print_table(
@@ -518,7 +555,22 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     } else {
         Box::new(|q: &str| judge(&engine, q))
     };
-    let (per_lang, all) = tally(&cases, &*judge_fn);
+    let (others, engine_of_file) = match engines_of(args, &engine) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(err, "{e}");
+            return 1;
+        }
+    };
+    let verdicts: Vec<Verdict> = cases
+        .iter()
+        .zip(&file_of)
+        .map(|(c, &f)| match engine_of_file[f] {
+            Some(e) if !args.baseline => judge(&others[e], &c.question),
+            _ => judge_fn(&c.question),
+        })
+        .collect();
+    let (per_lang, all) = tally_verdicts(&cases, &verdicts);
     let name =
         if args.baseline { "baseline (whole-string normalised Levenshtein)" } else { "matcher" };
     let _ = writeln!(
@@ -530,8 +582,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     );
     let _ = print_table(out, &per_lang, &all);
     if args.verbose {
-        for c in &cases {
-            let v = judge_fn(&c.question);
+        for (c, v) in cases.iter().zip(&verdicts) {
             let ok = match &v.answered {
                 Some(t) => c.expected.contains(t),
                 None => c.expected.is_empty(),
