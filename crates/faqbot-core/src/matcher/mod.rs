@@ -838,6 +838,9 @@ mod tests {
             let m = index.classify(greeting);
             assert_eq!(m.outcome, Outcome::SmallTalk(SmallTalk::Greeting), "{greeting}: {m:?}");
         }
+        // Thanks of more than six words, all of them thanks' or stop words.
+        let m = index.classify("thank you so much for your help");
+        assert_eq!(m.outcome, Outcome::SmallTalk(SmallTalk::Thanks), "{m:?}");
         // A question with a greeting's words is still a question.
         let faq = crate::faq::parse(include_str!("../../../../faq.json")).expect("faq.json").faq;
         let closure = faq.topics.iter().position(|t| t.id == "closure").expect("closure");

@@ -282,9 +282,11 @@ impl Index {
         ll
     }
 
-    /// Whether the message is only a greeting or thanks, and which.
+    /// Whether the message is only a greeting or thanks, and which: up to six words of which
+    /// greetings and thanks outnumber the others two to one, or up to twelve that are all
+    /// greetings, thanks and stop words ("thank you so much for all your help").
     fn small_talk(&self, words: &[String]) -> Option<SmallTalk> {
-        if words.is_empty() || words.len() > 6 {
+        if words.is_empty() || words.len() > 12 {
             return None;
         }
         let mut greeting = 0;
@@ -298,7 +300,9 @@ impl Index {
                 None => other += 1,
             }
         }
-        if greeting + thanks == 0 || other > (greeting + thanks) / 2 {
+        if greeting + thanks == 0
+            || (other > 0 && (words.len() > 6 || other > (greeting + thanks) / 2))
+        {
             return None;
         }
         Some(if thanks >= greeting { SmallTalk::Thanks } else { SmallTalk::Greeting })
