@@ -54,11 +54,37 @@ pub fn shipped_json() -> Value {
 /// A fresh, empty directory for one test: `name` must be unique within the test file.
 pub fn temp_dir(name: &str) -> PathBuf {
     let crate_name = env!("CARGO_CRATE_NAME");
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(|| sweep_temp_dirs(&format!("faqbot-{crate_name}-")));
     let dir =
         std::env::temp_dir().join(format!("faqbot-{crate_name}-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Removes the directories earlier runs of this test crate left (`{prefix}{pid}-...`) whose
+/// process has ended, so that repeated runs do not pile them up in the temporary directory.
+/// Where there is no /proc to tell, nothing is removed.
+fn sweep_temp_dirs(prefix: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(prefix).and_then(|rest| rest.split('-').next()) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
 }
 
 /// Writes `src` as `faq.json` in a fresh directory; returns its path.
