@@ -284,10 +284,11 @@ impl Index {
 
     /// Whether the message is only a greeting or thanks, and which: up to six words of which
     /// greetings and thanks outnumber the others two to one, or up to twelve that are all
-    /// greetings, thanks and stop words ("thank you so much for all your help").
-    fn small_talk(&self, words: &[String]) -> Option<SmallTalk> {
+    /// greetings, thanks and stop words ("thank you so much for all your help"); and whether
+    /// every word is one of those (no other word at all), which puts small talk before any topic.
+    fn small_talk(&self, words: &[String]) -> (Option<SmallTalk>, bool) {
         if words.is_empty() || words.len() > 12 {
-            return None;
+            return (None, false);
         }
         let mut greeting = 0;
         let mut thanks = 0;
@@ -303,9 +304,10 @@ impl Index {
         if greeting + thanks == 0
             || (other > 0 && (words.len() > 6 || other > (greeting + thanks) / 2))
         {
-            return None;
+            return (None, false);
         }
-        Some(if thanks >= greeting { SmallTalk::Thanks } else { SmallTalk::Greeting })
+        let kind = if thanks >= greeting { SmallTalk::Thanks } else { SmallTalk::Greeting };
+        (Some(kind), other == 0)
     }
 
     /// Replaces the answer decision's forest (`None`: the hand-set rules alone decide), for
@@ -449,13 +451,12 @@ impl Index {
             },
             _ => Features::default(),
         };
+        let (small_talk, only_small_talk) = self.small_talk(&words);
         let best_is_background = ranked.first().is_some_and(|r| self.is_background_topic(r.0));
         Scored {
             ranked,
-            small_talk: self.small_talk(&words),
-            only_small_talk: words
-                .iter()
-                .all(|w| self.small_talk.contains_key(w) || self.stop_words.contains(w)),
+            small_talk,
+            only_small_talk,
             empty: false,
             language,
             truncated,
