@@ -18,7 +18,7 @@ use super::Scored;
 use crate::faq::Thresholds;
 
 /// The forest's features' names, in the order of [`Scored::forest_features`].
-pub const FOREST_FEATURES: [&str; 14] = [
+pub const FOREST_FEATURES: [&str; 17] = [
     "score",
     "last_sentence",
     "runner_up_background",
@@ -33,6 +33,9 @@ pub const FOREST_FEATURES: [&str; 14] = [
     "out_of_scope_cue",
     "small_talk",
     "rules",
+    "trigram_agree",
+    "trigram_best",
+    "trigram_margin",
 ];
 
 /// A message's values of [`FOREST_FEATURES`].
@@ -302,6 +305,9 @@ impl Scored {
             flag(self.out_of_scope_cue),
             flag(self.small_talk.is_some()),
             flag(rules),
+            self.trigram.agree,
+            self.trigram.best,
+            self.trigram.margin,
         ]
     }
 }

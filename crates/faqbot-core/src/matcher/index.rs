@@ -77,6 +77,8 @@ pub struct Index {
     /// a model.
     pub(super) forest: Option<std::borrow::Cow<'static, Forest>>,
     pub(super) params: Params,
+    /// The topics' character-trigram centroids, built from their question phrasings.
+    pub(super) trigrams: Trigrams,
 }
 
 /// Adds a word to a language's word set (used to recognise the language of Latin text).
@@ -312,6 +314,21 @@ impl Index {
             groups.entry(key).and_modify(|g| g.1 += 1).or_insert((i as u32, 1));
         }
         let deletions = groups;
+        let trigram_words: Vec<(usize, Vec<String>)> = faq
+            .topics
+            .iter()
+            .enumerate()
+            .flat_map(|(ti, topic)| {
+                topic
+                    .questions
+                    .values()
+                    .flat_map(move |qs| qs.iter().map(move |q| (ti, text::words(q))))
+            })
+            .collect();
+        let trigrams = Trigrams::build(
+            trigram_words.iter().map(|(t, w)| (*t, w.as_slice())),
+            faq.topics.len(),
+        );
 
         Index {
             terms,
@@ -344,6 +361,7 @@ impl Index {
             model: faq.decision.as_ref().map(Model::of),
             forest: Some(std::borrow::Cow::Borrowed(Forest::shipped())),
             params,
+            trigrams,
         }
     }
 

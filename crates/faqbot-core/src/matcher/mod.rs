@@ -20,6 +20,7 @@ mod index;
 mod language;
 mod score;
 mod similar;
+mod trigram;
 
 use crate::faq::Thresholds;
 
@@ -27,6 +28,7 @@ pub use decision::{fit, Features, Model, FEATURES, MAX_WORDS};
 pub use forest::{fit_forest, Forest, ForestParams, ForestRow, Node, FOREST_FEATURES};
 pub use index::Index;
 pub use similar::word_sim;
+pub use trigram::{Opinion, Trigrams};
 
 /// Shortest word compared by edit distance; shorter words must match exactly or by stem.
 const MIN_FUZZY_CHARS: usize = 5;
@@ -246,6 +248,8 @@ pub struct Scored {
     /// For a message of two or more parts (questions), each part's best topic and its score on
     /// the part alone; empty for a message that asks one thing.
     pub parts: Vec<(usize, f32)>,
+    /// What the topics' character trigrams say of the best topic (see [`Trigrams`]).
+    pub trigram: Opinion,
 }
 
 impl Scored {
@@ -457,6 +461,7 @@ mod tests {
             best_is_background: false,
             likelihood_lead: 0.0,
             parts: Vec::new(),
+            trigram: Opinion::default(),
         }
     }
 
@@ -945,9 +950,11 @@ mod tests {
         let id = |name: &str| faq.topics.iter().position(|t| t.id == name).expect(name);
         // Answered with detainee-news (the authorities in Azerbaijan pass the news): the topic
         // for families in Armenia comes first beside it, in Armenian letters or Latin ones.
+        // (Round 10: the two messages first used here, which also ask whether the ICRC keeps in
+        // touch, now get both topics as buttons instead of an answer.)
         for message in [
-            "Եղբայրս Բաքվում կալանքի տակ է։ Դուք կշարունակե՞ք մեզ հետ կապ պահել",
-            "txas Baqvum a, namakner@ dzer mijocov ein galis, hima inch a linelu? dzer het kap pahenq?",
+            "Եղբայրս Ադրբեջանում կալանավորված է, ինչպե՞ս լուր ստանամ նրանից հիմա",
+            "txas Baqvum kalanavorvac a, inchpes lur stananq nranic?",
         ] {
             let m = index.classify(message);
             match m.outcome {

@@ -382,6 +382,7 @@ impl Index {
                 best_is_background: false,
                 likelihood_lead: 0.0,
                 parts: Vec::new(),
+                trigram: Opinion::default(),
             };
         }
         let mut similar = Similar::new();
@@ -452,6 +453,10 @@ impl Index {
             _ => Features::default(),
         };
         let (small_talk, only_small_talk) = self.small_talk(&words);
+        let trigram = match ranked.first() {
+            Some(&(best, _)) if with_features => self.trigrams.opinion(&words, best),
+            _ => Opinion::default(),
+        };
         let best_is_background = ranked.first().is_some_and(|r| self.is_background_topic(r.0));
         Scored {
             ranked,
@@ -469,6 +474,7 @@ impl Index {
             best_is_background,
             likelihood_lead,
             parts,
+            trigram,
         }
     }
 
