@@ -169,6 +169,8 @@ impl Index {
         };
 
         let mut phrasings = Vec::new();
+        // Each question phrasing's words as written (not its Latin spellings), for the trigrams.
+        let mut trigram_words: Vec<(usize, Vec<String>)> = Vec::new();
         let mut keyword_terms: Vec<(u32, u32)> = Vec::new();
         for (ti, topic) in faq.topics.iter().enumerate() {
             // The question phrasings, and the answer's sentences: people often ask with the
@@ -176,23 +178,28 @@ impl Index {
             let sources = topic
                 .questions
                 .iter()
-                .flat_map(|(lang, qs)| qs.iter().map(move |q| (lang, q.as_str(), 1.0)));
+                .flat_map(|(lang, qs)| qs.iter().map(move |q| (lang, q.as_str(), 1.0, true)));
             let answers =
                 topic.answer.iter().filter(|_| params.answer_factor > 0.0).flat_map(|(lang, a)| {
                     a.split(['.', '!', '?', '\u{0589}', '\n', ';'])
                         .filter(|s| s.split_whitespace().count() >= 3)
-                        .map(move |s| (lang, s, params.answer_factor))
+                        .map(move |s| (lang, s, params.answer_factor, false))
                 });
-            for (lang, q, factor) in sources.chain(answers) {
+            for (lang, q, factor, question) in sources.chain(answers) {
                 let bit = lang_bit(lang);
                 {
-                    for variant in variants(q, lang) {
+                    for (vi, variant) in variants(q, lang).into_iter().enumerate() {
                         let mut ids: Vec<u32> = Vec::new();
-                        for w in text::words(&variant) {
-                            mark_lang(&mut lang_words, &w, bit);
-                            if !stop_words.contains(&w) {
-                                ids.push(intern(&w, &mut terms));
+                        let words = text::words(&variant);
+                        for w in &words {
+                            mark_lang(&mut lang_words, w, bit);
+                            if !stop_words.contains(w) {
+                                ids.push(intern(w, &mut terms));
                             }
+                        }
+                        // The first variant is the phrasing itself.
+                        if question && vi == 0 {
+                            trigram_words.push((ti, words));
                         }
                         ids.sort_unstable();
                         ids.dedup();
@@ -314,17 +321,6 @@ impl Index {
             groups.entry(key).and_modify(|g| g.1 += 1).or_insert((i as u32, 1));
         }
         let deletions = groups;
-        let trigram_words: Vec<(usize, Vec<String>)> = faq
-            .topics
-            .iter()
-            .enumerate()
-            .flat_map(|(ti, topic)| {
-                topic
-                    .questions
-                    .values()
-                    .flat_map(move |qs| qs.iter().map(move |q| (ti, text::words(q))))
-            })
-            .collect();
         let trigrams = Trigrams::build(
             trigram_words.iter().map(|(t, w)| (*t, w.as_slice())),
             faq.topics.len(),
